@@ -1,0 +1,80 @@
+"""`kind: replay` - outputs produced elsewhere, read from a JSONL keyed by example id.
+
+Lets a team score a system the harness cannot call (a batch job, another team's service) on
+exactly the same metrics as the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import Field
+
+from harness.errors import ConfigError
+from harness.metrics.extract import get_path, parse_json
+from harness.systems import SystemConfig, SystemContext, system_kind
+from harness.types import Example, Response, RetrievedChunk, Timings, Usage
+
+
+class ReplayConfig(SystemConfig):
+    kind: Literal["replay"]
+    path: str = Field(..., description="JSONL file, one object per example.")
+    id_field: str = "id"
+    output_field: str = "output"
+    retrieved_ids_field: str | None = Field(None, description="List of document ids, best first.")
+    latency_field: str | None = None
+    model_name: str | None = None
+
+
+class ReplaySystem:
+    def __init__(self, config: ReplayConfig, context: SystemContext):
+        self.config = config
+        self.context = context
+        self.rows = self._load()
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        path = self.context.suite.resolve(self.config.path)
+        where = self.context.where("path")
+        if not path.is_file():
+            raise ConfigError(f"replay file not found: {path}", where=where)
+        rows: dict[str, dict[str, Any]] = {}
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ConfigError(f"{path}:{number}: not JSON ({error.msg})", where=where) from None
+                key = get_path(row, self.config.id_field)
+                if key is None:
+                    raise ConfigError(f"{path}:{number}: no {self.config.id_field!r} field", where=where)
+                if str(key) in rows:
+                    raise ConfigError(f"{path}:{number}: duplicate id {key!r}", where=where)
+                rows[str(key)] = row
+        return rows
+
+    async def respond(self, example: Example) -> Response:
+        row = self.rows.get(example.id)
+        if row is None:
+            raise LookupError(f"no replayed output for example id {example.id!r}")
+        output = get_path(row, self.config.output_field)
+        text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+        retrieved = None
+        if self.config.retrieved_ids_field:
+            ids = get_path(row, self.config.retrieved_ids_field) or []
+            retrieved = [RetrievedChunk(chunk_id=str(i), doc_id=str(i), rank=n) for n, i in enumerate(ids, 1)]
+        latency = float(get_path(row, self.config.latency_field) or 0.0) if self.config.latency_field else 0.0
+        return Response(
+            text=text or "",
+            parsed=parse_json(text)[0] if self.context.suite.answer_format and text else None,
+            retrieved=retrieved,
+            usage=Usage(),
+            cost_usd=None,
+            timings=Timings(total_s=latency),
+            model=self.config.model_name or "replay",
+        )
+
+
+system_kind("replay", ReplayConfig)(ReplaySystem)

@@ -1,0 +1,145 @@
+"""`harness` command line. Imports stay inside the commands so `harness --help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from harness.errors import HarnessError
+
+    try:
+        return int(args.handler(args) or 0)
+    except HarnessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Compare LLM approaches (prompt, few-shot, RAG, fine-tuned, hybrid) on your own data.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = _command(sub, "run", "run a suite and write a run directory (its path is the last line printed)", _run)
+    run.add_argument("suite", nargs="?", help="suite YAML file (not needed with --resume)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="finish only the missing (system, example) pairs")
+    run.add_argument("--out", metavar="DIR", help="run directory to create (default results/runs/<time>-<suite>)")
+    run.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N test examples")
+    run.add_argument("--systems", metavar="A,B", help="run only these systems")
+    run.add_argument("--model", help="run every system on this litellm model instead of the file's")
+    run.add_argument("--judge-model", help="judge model for judge metrics instead of the file's")
+    run.add_argument("--no-cache", action="store_true", help="ignore and do not fill the response cache")
+    run.add_argument("--cache-dir", metavar="DIR", help="response cache folder (default $HARNESS_CACHE_DIR or ~/.cache/harness)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    validate = _command(sub, "validate", "check a suite file and its dataset; exit 0 valid, 2 invalid", _validate)
+    validate.add_argument("suite")
+
+    _command(sub, "schema", "print the JSON Schema of suite files (for editors)", _schema)
+    for name, module in PLUGGED_COMMANDS:
+        _plugged(sub, name, module)
+    return parser
+
+
+# Commands that live with their feature. Each module has HELP, configure(parser) and
+# run(args) -> exit code, and imports nothing heavy at module level (this runs for --help).
+PLUGGED_COMMANDS = [
+    ("report", "harness.report.cli"),
+    ("compare", "harness.compare.cli"),
+    ("baseline", "harness.compare.baseline_cli"),
+    ("gate", "harness.compare.gate_cli"),
+    ("finetune", "harness.finetune.cli"),
+]
+
+
+def _plugged(sub: Any, name: str, module_name: str) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            return  # feature not installed in this tree
+        raise
+    parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+    module.configure(parser)
+    parser.set_defaults(handler=module.run)
+
+
+def _command(sub: Any, name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from harness.api import resume_run, start_run
+    from harness.errors import HarnessError
+    from harness.plan import RunOptions
+
+    if args.limit is not None and args.limit <= 0:
+        raise HarnessError("--limit must be greater than 0")
+    if args.resume:
+        if args.suite:
+            raise HarnessError("give either a suite or --resume RUN_DIR, not both")
+        outcome = resume_run(Path(args.resume), use_cache=not args.no_cache, cache_dir=args.cache_dir, progress=not args.no_progress)
+    else:
+        if not args.suite:
+            raise HarnessError("give a suite file (or --resume RUN_DIR)")
+        options = RunOptions(
+            out=Path(args.out) if args.out else None,
+            limit=args.limit,
+            systems=[s.strip() for s in args.systems.split(",") if s.strip()] if args.systems else None,
+            use_cache=not args.no_cache,
+            model=args.model,
+            judge_model=args.judge_model,
+            cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+            progress=not args.no_progress,
+        )
+        outcome = start_run(args.suite, options)
+    from harness.console import print_outcome
+
+    print_outcome(outcome)
+    print(outcome.path)
+    return EXIT_INTERRUPTED if outcome.header.status == "interrupted" else EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from harness.datasets import load_dataset
+    from harness.suite.loader import load_suite
+
+    suite = load_suite(args.suite)
+    data = load_dataset(suite)
+    print(
+        f"ok: suite {suite.name!r}: {len(suite.systems)} systems, {len(suite.metrics)} metrics, "
+        f"{len(data.test)} test and {len(data.train)} train examples"
+    )
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.suite.loader import suite_json_schema
+
+    print(json.dumps(suite_json_schema(), indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""On-disk response cache keyed by the full request, so a re-run costs nothing.
+
+SQLite in WAL mode: safe against a kill mid-write, and shared by every run on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from harness.gateway.request import ModelReply
+
+
+def default_cache_dir() -> Path:
+    if env := os.environ.get("HARNESS_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "harness"
+
+
+class ResponseCache:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL)"
+        )
+
+    @classmethod
+    def in_dir(cls, directory: Path) -> "ResponseCache":
+        return cls(directory / "responses.sqlite")
+
+    def get(self, key: str) -> ModelReply | None:
+        with self._lock:
+            row = self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        return ModelReply.model_validate_json(row[0]) if row else None
+
+    def put(self, key: str, reply: ModelReply) -> None:
+        blob = reply.model_dump_json()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO replies (key, reply, created) VALUES (?, ?, ?)",
+                (key, blob, time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,157 @@
+"""The one door to every model: cache, per-provider concurrency, timeout, retries, then litellm."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError
+from harness.gateway.cache import ResponseCache
+from harness.gateway.providers import is_in_process, load_litellm
+from harness.gateway.request import ModelReply, ModelRequest
+from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.types import Usage
+
+
+class ModelCallError(Exception):
+    """A model call that failed for good (after retries, or not worth retrying)."""
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        cache: ResponseCache | None = None,
+        concurrency: int = 8,
+        concurrency_per_provider: dict[str, int] | None = None,
+        timeout_s: float = 120.0,
+        retry: RetryPolicy | None = None,
+        seed: int = 0,
+    ):
+        self.cache = cache
+        self.concurrency = concurrency
+        self.concurrency_per_provider = dict(concurrency_per_provider or {})
+        self.concurrency_per_provider.setdefault("local", 1)
+        self.timeout_s = timeout_s
+        self.retry = retry or RetryPolicy()
+        self._rng = random.Random(seed)
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    def _semaphore(self, provider: str) -> asyncio.Semaphore:
+        if provider not in self._semaphores:
+            size = self.concurrency_per_provider.get(provider, self.concurrency)
+            self._semaphores[provider] = asyncio.Semaphore(size)
+        return self._semaphores[provider]
+
+    async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
+        key = request.cache_key() if self.cache and use_cache else None
+        if key and (hit := self.cache.get(key)) is not None:
+            return hit.model_copy(update={"cached": True})
+        reply = await self._call_with_retries(request)
+        if key:
+            self.cache.put(key, reply)
+        return reply
+
+    async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
+        load_litellm()  # its import (seconds) must not count as the first call's latency
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._semaphore(request.provider):
+                    started = time.perf_counter()
+                    raw = await asyncio.wait_for(self._litellm_call(request), self.timeout_s)
+                    latency = time.perf_counter() - started
+                return _to_reply(request, raw, latency, attempt)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - every failure is classified below
+                if isinstance(error, asyncio.TimeoutError):
+                    error = TimeoutError(f"no reply within {self.timeout_s:g} s")
+                if not is_transient(error) or attempt >= self.retry.max_attempts:
+                    tries = f" after {attempt} attempts" if attempt > 1 else ""
+                    raise ModelCallError(f"{request.model}: {describe(error)}{tries}") from error
+                await asyncio.sleep(self.retry.delay(attempt, self._rng))
+
+    async def _litellm_call(self, request: ModelRequest) -> Any:
+        litellm = load_litellm()
+        params = request.params
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "temperature": params.temperature,
+            "max_tokens": params.max_tokens,
+            "num_retries": 0,
+            "timeout": self.timeout_s,
+        }
+        if params.top_p is not None:
+            kwargs["top_p"] = params.top_p
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.stop:
+            kwargs["stop"] = params.stop
+        if request.response_schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": request.response_schema, "strict": True},
+            }
+        kwargs.update(params.extra)
+        if is_in_process(request.model):
+            kwargs["drop_params"] = True
+        return await litellm.acompletion(**kwargs)
+
+    async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit-normalised embeddings, one row per text, through litellm's embedding API."""
+        litellm = load_litellm()
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            async with self._semaphore(model.split("/", 1)[0]):
+                result = await litellm.aembedding(model=model, input=batch)
+            rows.extend(item["embedding"] for item in result.data)
+        matrix = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.where(norms == 0, 1.0, norms)
+
+    def check_models(self, models: set[str]) -> None:
+        """Fail before the run starts when a provider's API key is missing, naming the variable."""
+        problems = []
+        for model in sorted(models):
+            if is_in_process(model):
+                continue
+            litellm = load_litellm()
+            try:
+                found = litellm.validate_environment(model=model)
+            except Exception as error:  # noqa: BLE001
+                problems.append(f"{model}: litellm cannot check it ({describe(error)})")
+                continue
+            if not found.get("keys_in_environment", True):
+                missing = ", ".join(found.get("missing_keys") or []) or "its API key"
+                problems.append(f"{model}: set the environment variable {missing}")
+        if problems:
+            raise ConfigError("models cannot be reached", problems=problems)
+
+
+def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) -> ModelReply:
+    choice = raw.choices[0]
+    text = getattr(choice.message, "content", None) or ""
+    usage = getattr(raw, "usage", None)
+    hidden = getattr(raw, "_hidden_params", {}) or {}
+    cost = hidden.get("response_cost")
+    if is_in_process(request.model):
+        cost = 0.0
+    return ModelReply(
+        text=text,
+        usage=Usage(
+            input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        ),
+        cost_usd=float(cost) if cost is not None else None,
+        model=str(getattr(raw, "model", None) or request.model),
+        latency_s=latency,
+        attempts=attempts,
+    )

@@ -1,0 +1,98 @@
+"""Exact match and the cost-side numbers (latency, tokens, cost) that every run records."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal
+
+from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.extract import answer_text
+from harness.types import Example, Response, Score
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (the SQuAD normalisation)."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+class ExactMatchConfig(MetricConfig):
+    type: Literal["exact_match"]
+    json_field: str | None = None
+    mode: Literal["exact", "contains"] = "exact"
+
+
+class ExactMatch:
+    def __init__(self, config: ExactMatchConfig, context: MetricContext):
+        self.config = config
+        self.name = "exact_match" if config.mode == "exact" else "contains_answer"
+        self.names = [self.name]
+
+    async def score(self, example: Example, response: Response) -> list[Score]:
+        if example.reference is None:
+            return [Score.undefined(self.name, "example has no reference answer")]
+        text, source = answer_text(response, self.config.json_field)
+        got, want = normalise(text), normalise(example.reference)
+        hit = got == want if self.config.mode == "exact" else bool(want) and want in got
+        return [Score.ok(self.name, float(hit), source=source)]
+
+
+metric_type("exact_match", ExactMatchConfig)(ExactMatch)
+
+
+class LatencyConfig(MetricConfig):
+    type: Literal["latency"]
+
+
+class Latency:
+    """Per-sample seconds; retrieval/generation are `undefined` for systems without that stage."""
+
+    names = ["latency_s", "retrieval_latency_s", "generation_latency_s"]
+
+    def __init__(self, config: LatencyConfig, context: MetricContext):
+        pass
+
+    async def score(self, example: Example, response: Response) -> list[Score]:
+        t = response.timings
+        scores = [Score.ok("latency_s", t.total_s, cached=response.cached)]
+        for name, value in (("retrieval_latency_s", t.retrieval_s), ("generation_latency_s", t.generation_s)):
+            scores.append(
+                Score.ok(name, value) if value is not None else Score.undefined(name, "system has no such stage")
+            )
+        return scores
+
+
+metric_type("latency", LatencyConfig)(Latency)
+
+
+class UsageConfig(MetricConfig):
+    type: Literal["usage"]
+
+
+class UsageAndCost:
+    """Tokens in/out and cost in USD. Cost is `undefined` when the provider's price is unknown."""
+
+    names = ["tokens_in", "tokens_out", "cost_usd"]
+
+    def __init__(self, config: UsageConfig, context: MetricContext):
+        pass
+
+    async def score(self, example: Example, response: Response) -> list[Score]:
+        cost = (
+            Score.ok("cost_usd", response.cost_usd)
+            if response.cost_usd is not None
+            else Score.undefined("cost_usd", f"no price known for {response.model}")
+        )
+        return [
+            Score.ok("tokens_in", response.usage.input_tokens),
+            Score.ok("tokens_out", response.usage.output_tokens),
+            cost,
+        ]
+
+
+metric_type("usage", UsageConfig)(UsageAndCost)

@@ -1,0 +1,50 @@
+"""Name -> implementation tables, so a suite file can name a system kind or a metric type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    name: str
+    config: type[BaseModel]
+    factory: T
+
+
+class Registry(Generic[T]):
+    """A small named table with a decorator; `what` is used in error messages."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._entries: dict[str, Entry[T]] = {}
+
+    def register(self, name: str, config: type[BaseModel]) -> Callable[[T], T]:
+        def decorate(factory: T) -> T:
+            if name in self._entries and self._entries[name].factory is not factory:
+                raise ValueError(f"{self.what} {name!r} is already registered")
+            self._entries[name] = Entry(name, config, factory)
+            return factory
+
+        return decorate
+
+    def get(self, name: str) -> Entry[T]:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self._entries)) or "none"
+            raise KeyError(f"unknown {self.what} {name!r} (known: {known})") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def entries(self) -> list[Entry[T]]:
+        return [self._entries[n] for n in self.names()]
+
+    def __contains__(self, name: Any) -> bool:
+        return name in self._entries

@@ -1,0 +1,168 @@
+"""Runs every (system, example) pair of a plan, scoring and appending each as it finishes.
+
+A failed call becomes a sample with its error; the run goes on. Cancellation (Ctrl-C, SIGTERM)
+stops new work, keeps every finished sample, and marks the run `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import subprocess
+import time
+import uuid
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness.gateway.retry import describe
+from harness.metrics.base import Metric, failed_response_scores
+from harness.plan import RunPlan
+from harness.progress import ProgressView
+from harness.rundir import RunCounts, RunDir, RunHeader, now
+from harness.summary import summarise, to_csv
+from harness.types import Example, Response, Sample, Score
+
+PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]
+
+
+def default_run_dir(suite_name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "runs" / f"{stamp}-{suite_name}-{uuid.uuid4().hex[:6]}"
+
+
+def new_header(plan: RunPlan, run_id: str) -> RunHeader:
+    suite = plan.suite
+    return RunHeader(
+        run_id=run_id,
+        suite={
+            "name": suite.name,
+            "description": suite.description,
+            "path": str(suite.path) if suite.path else None,
+            "content_hash": suite.content_hash,
+        },
+        dataset={
+            "n_test": len(plan.dataset.test),
+            "n_train": len(plan.dataset.train),
+            "content_hash": plan.dataset.content_hash(),
+        },
+        git=git_info(suite.base_dir),
+        packages=package_versions(),
+        systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
+        metrics=[m.model_dump(mode="json") for m in suite.metrics],
+        judge=suite.judge.model_dump(mode="json"),
+        settings=suite.settings.model_dump(mode="json") | {"python": platform.python_version()},
+        options=plan.options.recorded(),
+        counts=RunCounts(planned=len(plan.systems) * len(plan.dataset.test)),
+        warnings=list(plan.warnings),
+    )
+
+
+def git_info(folder: Path) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    return {"commit": commit, "dirty": bool(git("status", "--porcelain")) if commit else None}
+
+
+def package_versions() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+async def score_sample(metrics: list[Metric], example: Example, response: Response) -> dict[str, Score]:
+    scores: dict[str, Score] = {}
+    for metric in metrics:
+        if response.error is not None:
+            results = failed_response_scores(metric, response)
+        else:
+            try:
+                results = await metric.score(example, response)
+            except Exception as error:  # noqa: BLE001 - a broken metric must not kill the run
+                results = [Score.failed(n, f"metric failed: {describe(error)}") for n in metric.names]
+        for score in results:
+            scores[score.name] = score
+    return scores
+
+
+async def respond_safely(system: Any, example: Example) -> Response:
+    started = time.perf_counter()
+    try:
+        response = await system.respond(example)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # noqa: BLE001 - recorded on the sample, the run goes on
+        return Response(error=describe(error), timings={"total_s": time.perf_counter() - started})
+    response.metadata.setdefault("wall_s", time.perf_counter() - started)
+    return response
+
+
+async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | None = None) -> RunHeader:
+    """Run the missing pairs into `run`; returns the final header (complete or interrupted)."""
+    header = run.read_header()
+    done = done or set()
+    todo = [(name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done]
+    totals = {name: len(plan.dataset.test) for name in plan.systems}
+    already = {name: sum(1 for s, _ in done if s == name) for name in plan.systems}
+    progress = ProgressView(totals, already, enabled=plan.options.progress)
+    in_flight = asyncio.Semaphore(max(64, 4 * plan.suite.settings.concurrency))
+
+    async def one(name: str, example: Example) -> None:
+        async with in_flight:
+            response = await respond_safely(plan.systems[name], example)
+            scores = await score_sample(plan.metrics, example, response)
+            run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
+            progress.advance(name, failed=response.error is not None)
+
+    await _setup_systems(plan)
+    status = "complete"
+    try:
+        with progress:
+            await asyncio.gather(*(one(name, ex) for name, ex in todo))
+    except asyncio.CancelledError:
+        status = "interrupted"
+    finally:
+        run.close()
+        header = finish(run, header, status=status)
+    if status == "interrupted":
+        raise asyncio.CancelledError
+    return header
+
+
+async def _setup_systems(plan: RunPlan) -> None:
+    """Systems with slow set-up (an index, a training run) do it once, before the first sample."""
+    for system in plan.systems.values():
+        setup = getattr(system, "setup", None)
+        if setup is not None:
+            await setup()
+
+
+def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
+    """Write summary.csv from samples.jsonl and close the header with counts and status."""
+    rows = list(run.iter_sample_dicts())
+    settings = header.settings
+    summary = summarise(
+        rows,
+        samples=int(settings.get("bootstrap_samples", 1000)),
+        confidence=float(settings.get("confidence", 0.95)),
+        seed=int(settings.get("seed", 0)),
+    )
+    run.write_text(RunDir.SUMMARY, to_csv(summary))
+    header.counts.done = len(rows)
+    header.counts.errors = sum(1 for r in rows if r.get("response", {}).get("error"))
+    header.status = status  # type: ignore[assignment]
+    header.ended_at = now()
+    run.write_header(header)
+    return header
+

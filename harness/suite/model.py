@@ -1,0 +1,168 @@
+"""The suite file's typed shape. Strict: unknown keys are errors, so typos never pass silently.
+
+System and metric entries are unions built from the registries at load time, so a kind added by
+an adapter (or a plug-in) is validated and documented in the JSON Schema like a built-in one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
+
+from harness.gateway.request import GenerationParams
+from harness.gateway.retry import RetryPolicy
+from harness.gateway.scripted import ScriptedModelSpec
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldMap(Strict):
+    """Which column of the user's data holds each of our fields (None: the data has none)."""
+
+    id: str | None = "id"
+    input: str = "input"
+    reference: str | None = "reference"
+    reference_json: str | None = "reference_json"
+    reference_doc_ids: str | None = "reference_doc_ids"
+    reference_relevance: str | None = Field(
+        None, description="Column holding {doc_id: graded relevance} for graded retrieval metrics."
+    )
+    reference_contexts: str | None = "reference_contexts"
+    tags: str | None = "tags"
+    split: str | None = "split"
+
+
+class DatasetSource(Strict):
+    """Exactly one of `path` (JSONL/JSON/CSV/Parquet or a saved datasets folder), `hf` or `inline`."""
+
+    path: str | None = None
+    format: Literal["jsonl", "json", "csv", "parquet", "hf_disk"] | None = None
+    hf: str | None = Field(None, description="Hugging Face dataset name (needs the network or its cache).")
+    hf_config: str | None = None
+    hf_split: str | None = None
+    inline: list[dict[str, Any]] | None = None
+    fields: FieldMap = Field(default_factory=FieldMap)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DatasetSource":
+        given = [k for k in ("path", "hf", "inline") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of path, hf or inline (got {', '.join(given) or 'none'})")
+        return self
+
+
+class DatasetConfig(DatasetSource):
+    """Rows whose split column says `test_split` are evaluated; `train_split` rows feed few-shot
+    and fine-tuning. Rows with no split column count as test. `train` may name a separate source."""
+
+    train: DatasetSource | None = None
+    test_split: str = "test"
+    train_split: str = "train"
+    limit: int | None = Field(None, gt=0, description="Evaluate only the first N test examples.")
+
+
+class AnswerFormat(Strict):
+    """The answer format systems are asked for. `schema` is a JSON Schema (inline or a file path)."""
+
+    json_schema: dict[str, Any] | str | None = Field(None, alias="schema")
+    instructions: str | None = Field(
+        None, description="Text a prompt can include as {{format_instructions}}."
+    )
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Defaults(Strict):
+    """Applied to every system that calls a model and does not set these itself."""
+
+    model: str | None = None
+    params: GenerationParams | None = None
+
+
+class Settings(Strict):
+    concurrency: int = Field(8, gt=0, description="Concurrent calls per provider.")
+    concurrency_per_provider: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    timeout_s: float = Field(120.0, gt=0, description="Per model call.")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    seed: int = 0
+    bootstrap_samples: int = Field(1000, ge=100)
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class JudgeConfig(Strict):
+    model: str | None = Field(None, description="litellm model for judge metrics; None: offline judge.")
+    params: GenerationParams = Field(default_factory=lambda: GenerationParams(max_tokens=4096))
+    max_error_rate: float = Field(0.1, ge=0.0, le=1.0, description="Above this the run is degraded.")
+
+
+class SuiteBase(Strict):
+    name: str = Field(..., pattern=NAME_PATTERN)
+    description: str | None = None
+    dataset: DatasetConfig
+    corpus: dict[str, Any] | None = None
+    answer_format: AnswerFormat | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    scripted_models: dict[str, ScriptedModelSpec] = Field(default_factory=dict)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    settings: Settings = Field(default_factory=Settings)
+    gate: dict[str, Any] | None = None
+
+    _base_dir: Path = PrivateAttr(default=Path("."))
+    _path: Path | None = PrivateAttr(default=None)
+    _content_hash: str = PrivateAttr(default="")
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def content_hash(self) -> str:
+        return self._content_hash
+
+    def resolve(self, relative: str | Path) -> Path:
+        """Paths in a suite file are relative to the suite file's folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else (self._base_dir / path)
+
+    @field_validator("systems", check_fields=False)
+    @classmethod
+    def _names(cls, systems: dict[str, Any]) -> dict[str, Any]:
+        import re
+
+        bad = [n for n in systems if not re.match(NAME_PATTERN, n)]
+        if bad:
+            raise ValueError(f"system names may use letters, digits and _.-@=,+ only: {', '.join(bad)}")
+        if not systems:
+            raise ValueError("declare at least one system")
+        return systems
+
+
+def build_suite_model(system_configs: list[type[BaseModel]], metric_configs: list[type[BaseModel]]) -> type:
+    """The Suite model for the kinds and metric types registered right now."""
+    system_union = _union(system_configs, "kind")
+    metric_union = _union(metric_configs, "type")
+    return create_model(
+        "Suite",
+        __base__=SuiteBase,
+        systems=(dict[str, system_union], ...),
+        metrics=(list[metric_union], Field(default_factory=list)),
+    )
+
+
+def _union(configs: list[type[BaseModel]], tag: str) -> Any:
+    if len(configs) == 1:
+        return configs[0]
+    return Annotated[Union[tuple(configs)], Field(discriminator=tag)]
+
+
+# `Suite` is built at run time (see harness.suite.loader); this alias is for type hints only.
+Suite = SuiteBase

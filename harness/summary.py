@@ -1,0 +1,83 @@
+"""Per-system, per-metric aggregates from the samples: means over `ok` scores, with counts and CIs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any, Iterable
+
+import numpy as np
+from pydantic import BaseModel
+
+SUMMARY_COLUMNS = ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_undefined", "n_error"]
+
+
+class SummaryRow(BaseModel):
+    system: str
+    metric: str
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    n_undefined: int
+    n_error: int
+
+
+def bootstrap_ci(values: np.ndarray, *, samples: int, confidence: float, seed: int) -> tuple[float | None, float | None]:
+    """Percentile bootstrap of the mean. n=0 gives no interval; n=1 a zero-width one."""
+    n = len(values)
+    if n == 0:
+        return None, None
+    if n == 1 or np.all(values == values[0]):
+        return float(values[0]), float(values[0])
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, n, size=(samples, n))].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def summarise(
+    sample_rows: Iterable[dict[str, Any]], *, samples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> list[SummaryRow]:
+    """`sample_rows` are samples.jsonl dicts; systems and metrics keep first-seen order."""
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for row in sample_rows:
+        for name, score in row.get("scores", {}).items():
+            key = (row["system"], name)
+            tally = counts.setdefault(key, [0, 0])
+            status = score.get("status")
+            if status == "ok" and score.get("value") is not None:
+                values[key].append(float(score["value"]))
+            elif status == "undefined":
+                tally[0] += 1
+            else:
+                tally[1] += 1
+    rows = []
+    for key, (n_undefined, n_error) in counts.items():
+        data = np.asarray(values.get(key, []), dtype=float)
+        low, high = bootstrap_ci(data, samples=samples, confidence=confidence, seed=seed)
+        rows.append(
+            SummaryRow(
+                system=key[0],
+                metric=key[1],
+                mean=float(data.mean()) if len(data) else None,
+                ci_low=low,
+                ci_high=high,
+                n=len(data),
+                n_undefined=n_undefined,
+                n_error=n_error,
+            )
+        )
+    return rows
+
+
+def to_csv(rows: list[SummaryRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if v is None else (f"{v:.6g}" if isinstance(v, float) else v) for v in row.model_dump().values()])
+    return buffer.getvalue()

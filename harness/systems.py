@@ -1,0 +1,87 @@
+"""The one interface every system under test implements, and the table YAML names kinds from.
+
+Implementations live in the top-level `adapters` package; a third-party package can add kinds
+by registering them under the `harness.systems` entry-point group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.registry import Registry
+from harness.types import Example, Response
+
+if TYPE_CHECKING:
+    from harness.gateway import Gateway
+    from harness.suite.model import Suite
+
+
+@runtime_checkable
+class System(Protocol):
+    """Turns one example into one response. Failures may raise: the runner records them."""
+
+    async def respond(self, example: Example) -> Response: ...
+
+
+class SystemConfig(BaseModel):
+    """Fields every system kind has. Subclasses narrow `kind` to a Literal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    description: str | None = None
+
+
+class UsesModel(BaseModel):
+    """Mixin for kinds that call a model; `harness run --model` replaces this field."""
+
+    model: str = Field(..., min_length=1, description="litellm model name, e.g. openai/gpt-4o-mini")
+
+
+@dataclass
+class SystemContext:
+    """What a system may use at build time. Built once per run by the runner."""
+
+    name: str
+    suite: "Suite"
+    gateway: "Gateway"
+    train: list[Example]
+    test: list[Example]
+    cache_dir: Path
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.suite.base_dir
+
+    def where(self, *path: str) -> str:
+        return ".".join(["systems", self.name, *path])
+
+
+SystemFactory = Callable[[Any, SystemContext], System]
+SYSTEM_KINDS: Registry[SystemFactory] = Registry("system kind")
+
+
+def system_kind(name: str, config: type[SystemConfig]) -> Callable[[SystemFactory], SystemFactory]:
+    """Register a factory `(config, context) -> System` under `kind: name`."""
+    return SYSTEM_KINDS.register(name, config)
+
+
+_loaded = False
+
+
+def load_system_kinds() -> Registry[SystemFactory]:
+    """Import the built-in adapters and any installed plug-ins, once."""
+    global _loaded
+    if not _loaded:
+        import adapters  # noqa: F401  (registers the built-in kinds)
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group="harness.systems"):
+            entry.load()
+        _loaded = True
+    return SYSTEM_KINDS

@@ -1,0 +1,110 @@
+"""Core records that flow from suite to run directory: Example -> Response -> Score.
+
+They are plain pydantic models so every stage can serialise them to the run directory and
+read them back without knowing who produced them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ScoreStatus = Literal["ok", "undefined", "error"]
+
+
+class Example(BaseModel):
+    """One row of the dataset. `test` rows are evaluated; `train` rows feed few-shot and fine-tuning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    input: str
+    reference: str | None = None
+    reference_json: Any = None
+    reference_doc_ids: list[str] = Field(default_factory=list)
+    reference_relevance: dict[str, float] = Field(default_factory=dict)
+    reference_contexts: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    split: str = "test"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class RetrievedChunk(BaseModel):
+    """A piece of context a system retrieved, in rank order (rank 1 is best)."""
+
+    chunk_id: str
+    doc_id: str
+    text: str = ""
+    score: float | None = None
+    rank: int
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Timings(BaseModel):
+    """Seconds. `retrieval_s`/`generation_s` are None when the system has no such stage."""
+
+    total_s: float = 0.0
+    retrieval_s: float | None = None
+    generation_s: float | None = None
+
+
+class Response(BaseModel):
+    """What a system under test produced for one example, success or failure."""
+
+    text: str = ""
+    parsed: Any = None
+    retrieved: list[RetrievedChunk] | None = None
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = 0.0
+    timings: Timings = Field(default_factory=Timings)
+    model: str | None = None
+    cached: bool = False
+    error: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def retrieved_doc_ids(self) -> list[str] | None:
+        """Document ids in rank order, first occurrence kept (several chunks may share a document)."""
+        if self.retrieved is None:
+            return None
+        seen: dict[str, None] = {}
+        for chunk in sorted(self.retrieved, key=lambda c: c.rank):
+            seen.setdefault(chunk.doc_id, None)
+        return list(seen)
+
+
+class Score(BaseModel):
+    """One metric value for one sample. `value` is None unless status is `ok`."""
+
+    name: str
+    value: float | None = None
+    status: ScoreStatus = "ok"
+    reason: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, name: str, value: float, **detail: Any) -> "Score":
+        return cls(name=name, value=float(value), status="ok", detail=detail)
+
+    @classmethod
+    def undefined(cls, name: str, reason: str, **detail: Any) -> "Score":
+        return cls(name=name, status="undefined", reason=reason, detail=detail)
+
+    @classmethod
+    def failed(cls, name: str, reason: str, **detail: Any) -> "Score":
+        return cls(name=name, status="error", reason=reason, detail=detail)
+
+
+class Sample(BaseModel):
+    """One line of samples.jsonl: a system's response to an example, with its scores."""
+
+    system: str
+    example: Example
+    response: Response
+    scores: dict[str, Score] = Field(default_factory=dict)
+    finished_at: str | None = None
