@@ -1,0 +1,1 @@
+"""Suite files: the typed model and the loader."""
