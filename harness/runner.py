@@ -157,6 +157,7 @@ def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
         samples=int(settings.get("bootstrap_samples", 1000)),
         confidence=float(settings.get("confidence", 0.95)),
         seed=int(settings.get("seed", 0)),
+        system_order=list(header.systems),
     )
     run.write_text(RunDir.SUMMARY, to_csv(summary))
     header.counts.done = len(rows)

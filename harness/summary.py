@@ -39,9 +39,14 @@ def bootstrap_ci(values: np.ndarray, *, samples: int, confidence: float, seed: i
 
 
 def summarise(
-    sample_rows: Iterable[dict[str, Any]], *, samples: int = 1000, confidence: float = 0.95, seed: int = 0
+    sample_rows: Iterable[dict[str, Any]],
+    *,
+    samples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    system_order: list[str] | None = None,
 ) -> list[SummaryRow]:
-    """`sample_rows` are samples.jsonl dicts; systems and metrics keep first-seen order."""
+    """`sample_rows` are samples.jsonl dicts; systems follow `system_order`, metrics first-seen order."""
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     counts: dict[tuple[str, str], list[int]] = {}
     for row in sample_rows:
@@ -71,6 +76,9 @@ def summarise(
                 n_error=n_error,
             )
         )
+    if system_order:
+        rank = {name: i for i, name in enumerate(system_order)}
+        rows.sort(key=lambda r: rank.get(r.system, len(rank)))
     return rows
 
 

@@ -48,7 +48,7 @@ class Gateway:
         return self._semaphores[provider]
 
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
-        key = request.cache_key() if self.cache and use_cache else None
+        key = request.cache_key() if self.cache is not None and use_cache else None
         if key and (hit := self.cache.get(key)) is not None:
             return hit.model_copy(update={"cached": True})
         reply = await self._call_with_retries(request)

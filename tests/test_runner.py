@@ -1,0 +1,178 @@
+"""End to end through `harness run` on the scripted model: the run directory contract,
+the cache, resume after a kill, interruption, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import qa_rows, scripted_suite, write_suite
+
+SUMMARY_COLUMNS = ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_undefined", "n_error"]
+
+
+def harness(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, cwd=cwd,
+        env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+def samples(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+
+
+def test_run_writes_the_contract_and_rerun_is_cached(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, scripted_suite(qa_rows(20)))
+    done = harness("run", str(suite), "--out", "run1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "run1"
+    assert done.stdout.strip().splitlines()[-1] == "run1"
+    header = json.loads((run / "run.json").read_text())
+    assert header["status"] == "complete" and header["counts"] == {"planned": 60, "done": 60, "errors": 0}
+    assert header["suite"]["name"] == "scripted" and len(header["suite"]["content_hash"]) == 64
+    assert set(header["systems"]) == {"plain", "cued", "echo"} and header["systems"]["cued"]["kind"] == "prompt"
+    rows = samples(run)
+    assert len(rows) == 60 and len({(r["system"], r["example"]["id"]) for r in rows}) == 60
+    with (run / "summary.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0]) == SUMMARY_COLUMNS
+    means = {(r["system"], r["metric"]): r for r in table}
+    assert float(means["cued", "exact_match"]["mean"]) == 1.0  # the rule matches the 'Q:' cue
+    assert float(means["plain", "exact_match"]["mean"]) == 0.0
+    assert means["plain", "retrieval_latency_s"]["mean"] == "" and means["plain", "retrieval_latency_s"]["n_undefined"] == "20"
+    assert not any(r["response"]["cached"] for r in rows)
+
+    again = harness("run", str(suite), "--out", "run2", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    rerun = samples(tmp_path / "run2")
+    assert len(rerun) == 60 and all(r["response"]["cached"] for r in rerun)
+    first = {(r["system"], r["example"]["id"]): r["response"]["text"] for r in rows}
+    assert {(r["system"], r["example"]["id"]): r["response"]["text"] for r in rerun} == first
+
+
+def test_failed_calls_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    spec = scripted_suite(qa_rows(10))
+    spec["scripted_models"]["adder"]["error_rate"] = 1.0
+    spec["settings"] = {"retry": {"max_attempts": 2, "initial_delay_s": 0.001}}
+    done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    header = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert header["counts"]["errors"] == 20 and header["counts"]["done"] == 30
+    assert "20 errors" in done.stderr
+    failed = [r for r in samples(tmp_path / "run") if r["system"] == "plain"]
+    assert all("simulated error 503 after 2 attempts" in r["response"]["error"] for r in failed)
+    assert all(r["scores"]["exact_match"]["status"] == "error" for r in failed)
+    with (tmp_path / "run" / "summary.csv").open() as handle:
+        table = {(r["system"], r["metric"]): r for r in csv.DictReader(handle)}
+    assert table["plain", "exact_match"]["n_error"] == "10" and table["plain", "exact_match"]["mean"] == ""
+    assert table["echo", "exact_match"]["n"] == "10"
+
+
+def wait_for_lines(path: Path, n: int, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and path.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never reached {n} lines")
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "harness.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_kill_then_resume_finishes_without_duplicates(tmp_path: Path) -> None:
+    spec = scripted_suite(qa_rows(20))
+    spec["scripted_models"]["adder"]["latency_ms"] = 100
+    spec["scripted_models"]["slow_echo"] = {"latency_ms": 100}
+    spec["systems"]["echo"]["model"] = "scripted/slow_echo"
+    spec["settings"] = {"concurrency": 2}
+    suite = write_suite(tmp_path, spec)
+    process = start(["run", str(suite), "--out", "run", "--no-cache"], tmp_path)
+    wait_for_lines(tmp_path / "run" / "samples.jsonl", 12)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = samples(tmp_path / "run")
+    assert 12 <= len(partial) < 60
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "running"
+    with (tmp_path / "run" / "samples.jsonl").open("a") as handle:
+        handle.write('{"system": "plain", "exam')  # a line torn by the kill
+    done = harness("run", "--resume", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = samples(tmp_path / "run")
+    assert len(rows) == 60 and len({(r["system"], r["example"]["id"]) for r in rows}) == 60
+    header = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert header["status"] == "complete" and header["counts"]["done"] == 60
+
+
+def test_sigterm_marks_the_run_interrupted_and_keeps_work(tmp_path: Path) -> None:
+    spec = scripted_suite(qa_rows(30))
+    for name in ("adder",):
+        spec["scripted_models"][name]["latency_ms"] = 200
+    spec["systems"]["echo"]["model"] = "scripted/adder"
+    spec["settings"] = {"concurrency": 2}
+    process = start(["run", str(write_suite(tmp_path, spec)), "--out", "run", "--no-cache"], tmp_path)
+    wait_for_lines(tmp_path / "run" / "samples.jsonl", 4)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    header = json.loads((tmp_path / "run" / "run.json").read_text())
+    rows = samples(tmp_path / "run")
+    assert header["status"] == "interrupted" and header["counts"]["done"] == len(rows) < 90
+    assert (tmp_path / "run" / "summary.csv").exists()
+    assert out.strip().splitlines()[-1] == "run"
+
+
+def test_resume_refuses_a_changed_suite(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, scripted_suite(qa_rows(3)))
+    assert harness("run", str(suite), "--out", "run", cwd=tmp_path).returncode == 0
+    write_suite(tmp_path, scripted_suite(qa_rows(4)))
+    done = harness("run", "--resume", "run", cwd=tmp_path)
+    assert done.returncode == 2 and "suite file" in done.stderr and "changed" in done.stderr
+
+
+def test_limit_and_systems_filter(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, scripted_suite(qa_rows(10)))
+    done = harness("run", str(suite), "--out", "run", "--limit", "4", "--systems", "cued,echo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = samples(tmp_path / "run")
+    assert len(rows) == 8 and {r["system"] for r in rows} == {"cued", "echo"}
+    bad = harness("run", str(suite), "--out", "run2", "--systems", "nope", cwd=tmp_path)
+    assert bad.returncode == 2 and "no system named 'nope'" in bad.stderr
+    assert not (tmp_path / "run2").exists()
+
+
+def test_bad_input_exits_2_without_a_run_directory(tmp_path: Path) -> None:
+    cases = {
+        "missing.yaml": None,
+        "malformed.yaml": "name: [unclosed\n",
+        "kind.yaml": {"name": "x", "dataset": {"inline": [{"input": "a"}]}, "systems": {"s": {"kind": "quantum"}}},
+        "dupes.yaml": scripted_suite([{"id": "a", "input": "x"}, {"id": "a", "input": "y"}]),
+        "empty.yaml": scripted_suite([{"id": "a", "input": "x", "split": "train"}]),
+        "func.yaml": {"name": "x", "dataset": {"inline": [{"input": "a"}]}, "systems": {"mine": {"kind": "custom", "function": "no_such_module:answer"}}},
+    }
+    for name, content in cases.items():
+        if isinstance(content, dict):
+            write_suite(tmp_path, content, name=name)
+        elif content is not None:
+            (tmp_path / name).write_text(content)
+        done = harness("run", name, "--out", f"out-{name}", cwd=tmp_path)
+        assert done.returncode == 2, (name, done.stderr)
+        assert done.stderr.startswith("error: "), (name, done.stderr)
+        assert not (tmp_path / f"out-{name}").exists(), name
+    expected = {
+        "missing.yaml": "suite file not found",
+        "kind.yaml": "systems.s.kind: unknown system kind 'quantum'",
+        "dupes.yaml": "duplicate example ids in the test split: a",
+        "empty.yaml": "no examples in the 'test' split",
+        "func.yaml": "systems.mine.function: cannot import module 'no_such_module'",
+    }
+    for name, message in expected.items():
+        assert message in harness("run", name, cwd=tmp_path).stderr, name
