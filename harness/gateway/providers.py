@@ -15,6 +15,7 @@ IN_PROCESS_PROVIDERS: dict[str, str] = {
 
 _lock = threading.Lock()
 _litellm: Any = None
+_handlers: dict[str, Any] = {}
 
 
 def load_litellm() -> Any:
@@ -32,6 +33,7 @@ def load_litellm() -> Any:
         handlers = []
         for prefix, target in IN_PROCESS_PROVIDERS.items():
             handler = _make_handler(prefix, target, litellm)
+            _handlers[prefix] = handler
             handlers.append({"provider": prefix, "custom_handler": handler})
         litellm.custom_provider_map = [
             h for h in litellm.custom_provider_map if h["provider"] not in IN_PROCESS_PROVIDERS
@@ -58,6 +60,11 @@ def _make_handler(prefix: str, target: str, litellm: Any) -> Any:
                 raise RuntimeError(reason)
 
         return Unavailable()
+
+
+def in_process_handler(model: str) -> Any:
+    load_litellm()
+    return _handlers[model.split("/", 1)[0]]
 
 
 def is_in_process(model: str) -> bool:

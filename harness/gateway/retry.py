@@ -17,7 +17,6 @@ TRANSIENT_NAMES = {
     "ServiceUnavailableError",
     "BadGatewayError",
     "TimeoutError",
-    "TransientModelError",
 }
 
 

@@ -42,7 +42,7 @@ class ScriptedModelSpec(BaseModel):
     seed: int = 0
 
 
-class TransientModelError(Exception):
+class ScriptedModelError(Exception):
     def __init__(self, message: str, status_code: int):
         super().__init__(message)
         self.status_code = status_code
@@ -109,7 +109,7 @@ class ScriptPlayer:
         if delay > 0:
             await asyncio.sleep(delay / 1000)
         if roll_error < spec.error_rate:
-            raise TransientModelError(f"scripted/{name}: simulated error {spec.error_status}", spec.error_status)
+            raise ScriptedModelError(f"scripted/{name}: simulated error {spec.error_status}", spec.error_status)
         text = self.reply_text(spec, prompt)
         if roll_malformed < spec.malformed_rate:
             text = text[: max(1, len(text) // 2)] + ' {"unterminated": "'
