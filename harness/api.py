@@ -12,7 +12,7 @@ from typing import Any, Coroutine, TypeVar
 from harness.errors import HarnessError
 from harness.plan import RunOptions, RunPlan, plan_run
 from harness.rundir import RunDir, RunHeader
-from harness.runner import default_run_dir, execute, new_header
+from harness.runner import execute, new_header
 
 T = TypeVar("T")
 
@@ -25,8 +25,7 @@ class RunOutcome:
 
 def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
     plan = plan_run(suite_path, options)
-    out = options.out or default_run_dir(plan.suite.name)
-    run = RunDir.create(out, new_header(plan, run_id=uuid.uuid4().hex))
+    run = RunDir.create(plan.out, new_header(plan, run_id=uuid.uuid4().hex))
     return RunOutcome(run.path, run_until_done(execute(plan, run), run))
 
 

@@ -5,7 +5,9 @@ Bad input fails here, with exit code 2 and no half-made run directory.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +47,16 @@ class RunPlan:
     metrics: list[Metric]
     options: RunOptions
     cache_dir: Path
+    out: Path
     warnings: list[str] = field(default_factory=list)
 
     def models(self) -> set[str]:
         return {m for c in self.suite.systems.values() if (m := getattr(c, "model", None))}
+
+
+def default_run_dir(suite_name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "runs" / f"{stamp}-{suite_name}-{uuid.uuid4().hex[:6]}"
 
 
 def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
@@ -87,10 +95,17 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
             problems.append(str(error))
     if problems:
         raise ConfigError("systems cannot be built", problems=problems)
-    metric_context = MetricContext(suite=suite, gateway=gateway, cache_dir=cache_dir, judge_model=suite.judge.model)
+    out = Path(options.out) if options.out else default_run_dir(suite.name)
+    metric_context = MetricContext(
+        suite=suite,
+        gateway=gateway,
+        cache_dir=cache_dir,
+        judge_model=suite.judge.model,
+        extras={"judge_audit_path": out / "judge_audit.jsonl"},
+    )
     registry = load_metric_types()
     metrics = [registry.get(m.type).factory(m, metric_context) for m in suite.metrics]
-    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir)
+    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out)
 
 
 def _select_systems(suite: Suite, wanted: list[str] | None) -> list[str]:

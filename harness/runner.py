@@ -10,8 +10,6 @@ import asyncio
 import platform
 import subprocess
 import time
-import uuid
-from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,11 +23,6 @@ from harness.summary import summarise, to_csv
 from harness.types import Example, Response, Sample, Score
 
 PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]
-
-
-def default_run_dir(suite_name: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "runs" / f"{stamp}-{suite_name}-{uuid.uuid4().hex[:6]}"
 
 
 def new_header(plan: RunPlan, run_id: str) -> RunHeader:

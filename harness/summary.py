@@ -10,6 +10,8 @@ from typing import Any, Iterable
 import numpy as np
 from pydantic import BaseModel
 
+from harness.metrics.stats import bootstrap_ci
+
 SUMMARY_COLUMNS = ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_undefined", "n_error"]
 
 
@@ -22,20 +24,6 @@ class SummaryRow(BaseModel):
     n: int
     n_undefined: int
     n_error: int
-
-
-def bootstrap_ci(values: np.ndarray, *, samples: int, confidence: float, seed: int) -> tuple[float | None, float | None]:
-    """Percentile bootstrap of the mean. n=0 gives no interval; n=1 a zero-width one."""
-    n = len(values)
-    if n == 0:
-        return None, None
-    if n == 1 or np.all(values == values[0]):
-        return float(values[0]), float(values[0])
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, n, size=(samples, n))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 def summarise(

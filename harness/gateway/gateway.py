@@ -115,7 +115,10 @@ class Gateway:
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
             async with self._semaphore(model.split("/", 1)[0]):
-                result = await litellm.aembedding(model=model, input=batch)
+                if is_in_process(model):
+                    result = await in_process_handler(model).aembedding(model=model, input=batch, model_response=None)
+                else:
+                    result = await litellm.aembedding(model=model, input=batch)
             rows.extend(item["embedding"] for item in result.data)
         matrix = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)

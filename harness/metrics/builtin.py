@@ -1,3 +1,7 @@
 """Importing this module registers every built-in metric type."""
 
 from harness.metrics import basic  # noqa: F401
+from harness.metrics import correctness  # noqa: F401
+from harness.metrics import faithfulness  # noqa: F401
+from harness.metrics import format  # noqa: F401
+from harness.metrics import retrieval  # noqa: F401

@@ -47,3 +47,18 @@ def answer_text(response: Response, json_field: str | None) -> tuple[str, str]:
         if value is not None:
             return str(value), f"json:{json_field}"
     return response.text, "raw"
+
+
+def find_json_object(text: str) -> tuple[Any, str | None]:
+    """parse_json, then the first balanced {...} or [...] span in the text (`embedded`)."""
+    value, how = parse_json(text)
+    if how is not None:
+        return value, how
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text or ""):
+        if char in "{[":
+            try:
+                return decoder.raw_decode(text, start)[0], "embedded"
+            except json.JSONDecodeError:
+                continue
+    return None, None

@@ -1,0 +1,84 @@
+"""`faithfulness`: are the answer's claims supported by the contexts the system retrieved?
+
+Two judges, chosen by `judge` (default `auto`: the LLM judge when the suite has a judge model,
+else the offline judge):
+- `llm`: ragas Faithfulness (statements, then verdicts) through the gateway; see llm_judge.py.
+- `offline`: no LLM; claims checked by numbers, names, negation, content words and embedding
+  similarity; see offline.py.
+Every score's detail names the judge and its version. Undefined when the response has no
+contexts ("no contexts") or the answer has no claims ("no claims").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.errors import ConfigError
+from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.extract import answer_text
+from harness.metrics.faithfulness.offline import OfflineJudge, OfflineJudgeSettings
+from harness.metrics.stats import finite_or_error
+from harness.types import Example, Response, Score
+
+__all__ = ["Faithfulness", "FaithfulnessConfig", "OfflineJudge", "OfflineJudgeSettings"]
+
+
+class FaithfulnessConfig(MetricConfig):
+    type: Literal["faithfulness"]
+    name: str = "faithfulness"
+    judge: Literal["auto", "llm", "offline"] = "auto"
+    judge_model: str | None = Field(None, description="Overrides the suite's judge model for this metric.")
+    json_field: str | None = Field("answer", description="Judge this field when the output is JSON.")
+    offline: OfflineJudgeSettings = Field(default_factory=OfflineJudgeSettings)
+
+
+class Faithfulness:
+    def __init__(self, config: FaithfulnessConfig, context: MetricContext):
+        self.config = config
+        self.names = [config.name]
+        model = config.judge_model or context.judge_model
+        kind = config.judge if config.judge != "auto" else ("llm" if model else "offline")
+        if kind == "llm" and not model:
+            raise ConfigError("faithfulness with judge: llm needs a judge model (judge.model or judge_model)")
+        self.llm = None
+        self.offline = None
+        if kind == "llm":
+            from harness.metrics.faithfulness.llm_judge import LLMJudge
+
+            self.llm = LLMJudge.from_context(context, model)
+        else:
+            gateway, embedding_model = context.gateway, config.offline.embedding_model
+
+            async def embed(texts: list[str]):
+                return await gateway.embed(embedding_model, texts)
+
+            self.offline = OfflineJudge(config.offline, embed if embedding_model else None)
+
+    async def score(self, example: Example, response: Response) -> list[Score]:
+        name = self.config.name
+        contexts = [c.text for c in sorted(response.retrieved or [], key=lambda c: c.rank) if c.text.strip()]
+        if not contexts:
+            return [Score.undefined(name, "no contexts")]
+        answer, source = answer_text(response, self.config.json_field)
+        if not answer.strip():
+            return [Score.undefined(name, "no claims", source=source)]
+        if self.llm is not None:
+            score = await self.llm.faithfulness(name, example.input, answer, contexts)
+            score.detail["source"] = source
+            return [score]
+        assert self.offline is not None
+        try:
+            verdict = await self.offline.judge(answer, contexts)
+        except Exception as error:  # noqa: BLE001 - an embedding failure is this score's error
+            return [Score.failed(name, f"offline judge failed: {type(error).__name__}: {error}", judge_id=self.offline.judge_id)]
+        detail = {**self.offline.detail(verdict), "source": source}
+        if verdict.value is None:
+            return [Score.undefined(name, verdict.reason or "no claims", **detail)]
+        return [finite_or_error(name, verdict.value, **detail)]
+
+
+metric_type("faithfulness", FaithfulnessConfig)(Faithfulness)
+
+from harness.metrics.faithfulness import context_llm  # noqa: E402,F401  (registers context_*_llm)
