@@ -77,7 +77,7 @@ def to_response(value: Any) -> Response:
     if isinstance(value, Response):
         return value
     if isinstance(value, str):
-        return Response(text=value)
+        return Response(text=value, usage=None, cost_usd=None)
     if isinstance(value, dict):
         text = value.get("text", value.get("answer", ""))
         text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
@@ -89,7 +89,7 @@ def to_response(value: Any) -> Response:
                 RetrievedChunk(chunk_id=str(i), doc_id=str(i), rank=n, text=contexts[n - 1] if n <= len(contexts) else "")
                 for n, i in enumerate(ids, 1)
             ]
-        return Response(text=text, retrieved=retrieved, cost_usd=value.get("cost_usd"))
+        return Response(text=text, retrieved=retrieved, usage=None, cost_usd=value.get("cost_usd"))
     raise TypeError(f"custom system returned {type(value).__name__}; expected str, dict or Response")
 
 

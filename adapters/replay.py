@@ -14,7 +14,7 @@ from pydantic import Field
 from harness.errors import ConfigError
 from harness.metrics.extract import get_path, parse_json
 from harness.systems import SystemConfig, SystemContext, system_kind
-from harness.types import Example, Response, RetrievedChunk, Timings, Usage
+from harness.types import Example, Response, RetrievedChunk, Timings
 
 
 class ReplayConfig(SystemConfig):
@@ -70,7 +70,7 @@ class ReplaySystem:
             text=text or "",
             parsed=parse_json(text)[0] if self.context.suite.answer_format and text else None,
             retrieved=retrieved,
-            usage=Usage(),
+            usage=None,
             cost_usd=None,
             timings=Timings(total_s=latency),
             model=self.config.model_name or "replay",

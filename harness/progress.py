@@ -1,39 +1,72 @@
-"""One progress bar per system on stderr (rich); silent when stderr is not a terminal."""
+"""One progress bar per system: live on a terminal's stderr, or in the cell output in Jupyter.
+
+Silent anywhere else (CI logs, pipes). In Jupyter the bars are drawn with rich and shown through
+an IPython display handle that is replaced in place: rich's own Jupyter live view needs
+ipywidgets and leaves nothing behind in a saved notebook, while a display handle needs nothing
+extra and works from the worker thread `run_sync` uses inside a running event loop.
+"""
 
 from __future__ import annotations
 
+import io
 import sys
+import time
 from typing import Any
+
+NOTEBOOK_REFRESH_S = 0.25
+
+
+def in_jupyter() -> bool:
+    """True inside a Jupyter kernel (notebook, lab, VS Code, Colab), as rich detects it."""
+    if "IPython" not in sys.modules:  # cheap: nothing can be a notebook before IPython is loaded
+        return False
+    try:
+        from rich.console import Console
+
+        return bool(Console().is_jupyter)
+    except Exception:  # noqa: BLE001 - detection must never break a run
+        return False
+
+
+def _columns() -> list[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+    return [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]}"),
+        TimeRemainingColumn(),
+    ]
 
 
 class ProgressView:
     def __init__(self, totals: dict[str, int], already: dict[str, int], *, enabled: bool = True):
-        self.enabled = enabled and sys.stderr.isatty()
+        self.notebook = enabled and in_jupyter()  # first: a kernel's stderr may claim to be a TTY
+        self.enabled = enabled and (self.notebook or sys.stderr.isatty())
         self.totals = totals
         self.errors = {name: 0 for name in totals}
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
         self._already = already
+        self._handle: Any = None
+        self._shown_at = 0.0
 
     def __enter__(self) -> "ProgressView":
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        if not self.enabled:
+            return self
+        from rich.console import Console
+        from rich.progress import Progress
 
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[errors]}"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
+        if self.notebook:  # tracked here, drawn by _show; the Live display is never started
+            self._progress = Progress(*_columns(), console=Console(file=io.StringIO()), auto_refresh=False)
+        else:
+            self._progress = Progress(*_columns(), console=Console(stderr=True), transient=False)
             self._progress.__enter__()
-            for name, total in self.totals.items():
-                self._tasks[name] = self._progress.add_task(
-                    name, total=total, completed=self._already.get(name, 0), errors=""
-                )
+        for name, total in self.totals.items():
+            done = self._already.get(name, 0)
+            self._tasks[name] = self._progress.add_task(name, total=total, completed=done, errors="")
+        self._show(force=True)
         return self
 
     def advance(self, name: str, *, failed: bool = False) -> None:
@@ -42,7 +75,36 @@ class ProgressView:
         if self._progress is not None:
             label = f"[red]{self.errors[name]} errors" if self.errors[name] else ""
             self._progress.update(self._tasks[name], advance=1, errors=label)
+            self._show()
 
     def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
+        if self._progress is None:
+            return
+        if self.notebook:
+            self._show(force=True)
+        else:
             self._progress.__exit__(*exc)
+
+    def _show(self, force: bool = False) -> None:
+        """Notebook only: redraw the bars into the cell, at most every NOTEBOOK_REFRESH_S."""
+        if not self.notebook or self._progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._shown_at < NOTEBOOK_REFRESH_S:
+            return
+        self._shown_at = now
+        try:
+            from IPython.display import display
+            from rich.console import Console
+
+            console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True, force_jupyter=False)
+            console.print(self._progress.get_renderable())
+            text = console.export_text(clear=False).rstrip()
+            html = console.export_html(inline_styles=True, code_format="<pre style=\"line-height:1.3\">{code}</pre>")
+            data = {"text/plain": text, "text/html": html}
+            if self._handle is None:
+                self._handle = display(data, raw=True, display_id=True)
+            else:
+                self._handle.update(data, raw=True)
+        except Exception:  # noqa: BLE001 - a display problem must not stop the run
+            self.notebook = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import platform
 import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -158,5 +159,11 @@ def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
     header.status = status  # type: ignore[assignment]
     header.ended_at = now()
     run.write_header(header)
+    from harness.report import write_reports  # lazy: matplotlib loads only here
+
+    try:
+        write_reports(run.path)
+    except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
+        print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
     return header
 

@@ -59,7 +59,7 @@ class Response(BaseModel):
     text: str = ""
     parsed: Any = None
     retrieved: list[RetrievedChunk] | None = None
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage | None = Field(default_factory=Usage, description="None: the system does not report tokens.")
     cost_usd: float | None = 0.0
     timings: Timings = Field(default_factory=Timings)
     model: str | None = None

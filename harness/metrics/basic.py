@@ -75,7 +75,8 @@ class UsageConfig(MetricConfig):
 
 
 class UsageAndCost:
-    """Tokens in/out and cost in USD. Cost is `undefined` when the provider's price is unknown."""
+    """Tokens in/out and cost in USD; `undefined` when the system does not report them (replay,
+    custom systems) or the provider's price is unknown."""
 
     names = ["tokens_in", "tokens_out", "cost_usd"]
 
@@ -88,6 +89,9 @@ class UsageAndCost:
             if response.cost_usd is not None
             else Score.undefined("cost_usd", f"no price known for {response.model}")
         )
+        if response.usage is None:
+            reason = "system does not report token usage"
+            return [Score.undefined("tokens_in", reason), Score.undefined("tokens_out", reason), cost]
         return [
             Score.ok("tokens_in", response.usage.input_tokens),
             Score.ok("tokens_out", response.usage.output_tokens),

@@ -1,0 +1,44 @@
+"""Reports generated from a run directory's files: report.md, charts/*.png and report.html.
+
+`write_reports` is called at the end of every run and by `harness report RUN_DIR`; it never
+re-runs anything. Charts need the optional matplotlib extra; without it the tables and the
+HTML are still written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+CHARTS_DIR = "charts"
+
+
+def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
+    """Write every report into `run_dir` and return the paths written (md, charts, html)."""
+    from harness.report.data import RunData
+    from harness.report.html import render_html
+    from harness.report.tables import render_markdown
+    from harness.rundir import RunDir
+
+    data = RunData.load(run_dir)
+    run = RunDir(data.path)
+    written = [run.write_text(REPORT_MD, render_markdown(data))]
+    rendered: list[tuple[Path, str, bytes]] = []
+    note = None
+    if charts:
+        from harness.report.charts import render_charts
+
+        try:
+            rendered = render_charts(data, data.path / CHARTS_DIR)
+        except ModuleNotFoundError as error:  # the optional extra is missing
+            if not (error.name or "").startswith("matplotlib"):
+                raise
+            note = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
+    written += [path for path, _, _ in rendered]
+    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note)
+    written.append(run.write_text(REPORT_HTML, html))
+    return written
+
+
+__all__ = ["write_reports", "REPORT_MD", "REPORT_HTML", "CHARTS_DIR"]

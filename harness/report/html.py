@@ -1,0 +1,200 @@
+"""report.html: one self-contained file (inline CSS, charts as data URIs, no JavaScript).
+
+Every piece of text that came from a model, a dataset or a corpus goes through `esc`, and a
+Content-Security-Policy forbids scripts and remote loads, so a `<script>` in an answer is shown
+as text and could not run even if escaping were forgotten somewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+from harness.report.data import RunData, fmt
+from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
+                                   tag_metrics, tag_table)
+
+MAX_EXAMPLES = 1000
+NAV = [("results", "Results"), ("tags", "By tag"), ("charts", "Charts"), ("samples", "Samples")]
+MAX_OUTPUT_CHARS = 20_000
+MAX_CONTEXT_CHARS = 1_500
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#222}
+body{margin:0 auto;max-width:1200px;padding:16px 24px}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}td.best{background:#e8f5e9;font-weight:600}
+.counts{color:#777;font-size:12px}.notice{background:#fff3e0;border-left:4px solid #fb8c00;padding:6px 10px;margin:6px 0}
+.kind{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:6px 8px;margin:4px 0;max-height:420px;overflow:auto}
+details{border:1px solid #e0e0e0;border-radius:4px;margin:6px 0;padding:4px 10px}summary{cursor:pointer}
+.system{border-top:1px dashed #ccc;margin-top:8px;padding-top:6px}.error{color:#b71c1c}
+.ok{color:#2e7d32}.undefined{color:#757575}.status-error{color:#b71c1c}
+.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;flex:1 1 520px}
+figure img{max-width:100%;border:1px solid #eee}nav a{margin-right:12px}
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table(head: list[str] | None, rows: list[list[str]], raw: bool = False) -> str:
+    """`raw` rows are already HTML (built here from escaped parts); plain rows get escaped."""
+    out = ["<table>"]
+    if head:
+        out += ["<thead><tr>", *(f"<th>{esc(h)}</th>" for h in head), "</tr></thead>"]
+    out.append("<tbody>")
+    for row in rows:
+        out.append("<tr>" + "".join(cell if raw else f"<td>{esc(cell)}</td>" for cell in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _header(data: RunData) -> str:
+    parts = [_table(None, [[label, value] for label, value in facts(data)])]
+    parts += [f'<div class="notice">⚠ {esc(n)}</div>' for n in notices(data)]
+    colours = data.colours()
+    rows = []
+    for row in system_rows(data):
+        swatch = f'<span class="kind" style="background:{colours[row[0]]}"></span>'
+        rows.append([f"<td>{swatch}{esc(row[0])}</td>"] + [f"<td>{esc(c)}</td>" for c in row[1:]])
+    head = ["system", "kind", "model", "samples", "errors"]
+    parts.append('<h2 id="systems">Systems</h2>' + _table(head, rows, raw=True))
+    return "".join(parts)
+
+
+def _results(data: RunData) -> str:
+    if not data.metrics:
+        return "<p>No scores recorded.</p>"
+    parts = [f"<p>Mean [95% CI] and counts. {esc(direction_note(data))}. n/a: no defined value.</p>"]
+    for title, metrics in result_groups(data):
+        rows = []
+        for system in data.systems:
+            cells = [f"<td>{esc(system)}</td>"]
+            for metric in metrics:
+                value, counts, best = metric_cell(data, system, metric)
+                mark = f"{BEST} " if best else ""
+                cells.append(f'<td class="num{" best" if best else ""}">{mark}{esc(value)}'
+                             f'<br><span class="counts">{esc(counts)}</span></td>')
+            rows.append(cells)
+        parts.append(f"<h3>{esc(title)}</h3>" + _table(["system", *metrics], rows, raw=True))
+    return "".join(parts)
+
+
+def _tags(data: RunData) -> str:
+    if not data.tags():
+        return "<p>The dataset has no tags.</p>"
+    parts = []
+    for metric in tag_metrics(data):
+        head, rows = tag_table(data, metric)
+        cells = [[f"<td>{esc(r[0])}</td>"] + [f'<td class="num">{esc(c)}</td>' for c in r[1:]] for r in rows]
+        parts.append(f"<h3>{esc(metric)}</h3>" + _table(head, cells, raw=True))
+    return "".join(parts)
+
+
+def _charts(charts: list[tuple[str, bytes]], note: str | None) -> str:
+    intro = f"<p>{esc(note)}</p>" if note else ""
+    figures = "".join(
+        f'<figure><img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{esc(title)}">'
+        f"<figcaption>{esc(title)}</figcaption></figure>"
+        for title, png in charts
+    )
+    return intro + (f'<div class="charts">{figures}</div>' if figures else "<p>No charts.</p>")
+
+
+def _clip(text: Any, limit: int) -> str:
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit} more characters in samples.jsonl)"
+
+
+def _scores(scores: dict[str, Any]) -> str:
+    rows = []
+    for name, score in scores.items():
+        status = str(score.get("status"))
+        value = fmt(name, score["value"]) if score.get("value") is not None else "n/a"
+        css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
+        rows.append([f"<td>{esc(name)}</td>", f'<td class="num">{esc(value)}</td>',
+                     f'<td class="{css}">{esc(status)}</td>', f"<td>{esc(score.get('reason') or '')}</td>"])
+    return _table(["metric", "value", "status", "reason"], rows, raw=True) if rows else "<p>No scores.</p>"
+
+
+def _retrieved(chunks: list[dict[str, Any]] | None) -> str:
+    if chunks is None:
+        return ""
+    if not chunks:
+        return "<p>Retrieved nothing.</p>"
+    rows = [[c.get("rank"), c.get("chunk_id"), c.get("doc_id"), "" if c.get("score") is None else f"{c['score']:.4g}"]
+            for c in sorted(chunks, key=lambda c: c.get("rank") or 0)]
+    cells = [[f"<td>{esc(v)}</td>" for v in r] + [f"<td><pre>{esc(_clip(c.get('text'), MAX_CONTEXT_CHARS))}</pre></td>"]
+             for r, c in zip(rows, sorted(chunks, key=lambda c: c.get("rank") or 0))]
+    return "<p><b>Retrieved contexts</b></p>" + _table(["rank", "chunk id", "doc id", "score", "text"], cells, raw=True)
+
+
+def _system_block(system: str, kind: str, row: dict[str, Any]) -> str:
+    response = row.get("response", {})
+    parts = [f'<div class="system"><b>{esc(system)}</b> <span class="counts">{esc(kind)}'
+             f'{" · cached" if response.get("cached") else ""} · {esc(response.get("model") or "")}</span>']
+    if response.get("error"):
+        parts.append(f'<p class="error">Error: {esc(response["error"])}</p>')
+    if response.get("text") or not response.get("error"):
+        parts.append(f"<pre>{esc(_clip(response.get('text'), MAX_OUTPUT_CHARS))}</pre>")
+    parts.append(_retrieved(response.get("retrieved")))
+    parts.append(_scores(row.get("scores", {})))
+    return "".join(parts) + "</div>"
+
+
+def _samples(data: RunData) -> str:
+    examples = data.examples()
+    table = data.by_example()
+    headline = data.headline()
+    kinds = data.kinds
+    parts = []
+    if len(examples) > MAX_EXAMPLES:
+        parts.append(f"<p>Showing the first {MAX_EXAMPLES} of {len(examples)} examples; see samples.jsonl.</p>")
+    for example in examples[:MAX_EXAMPLES]:
+        rows = table[example["id"]]
+        marks = []
+        for system in data.systems:
+            score = rows.get(system, {}).get("scores", {}).get(headline or "", {})
+            if score.get("status") == "ok" and score.get("value") is not None:
+                marks.append(f"{system} {fmt(headline or '', score['value'])}")
+        short = _clip(example.get("input"), 120).split("\n")[0]
+        summary = (f"<summary><b>{esc(example['id'])}</b> {esc(short)} "
+                   f'<span class="counts">{esc(" · ".join(marks))}</span></summary>')
+        body = [f"<p><b>Input</b></p><pre>{esc(_clip(example.get('input'), MAX_OUTPUT_CHARS))}</pre>"]
+        if example.get("reference") is not None:
+            body.append(f"<p><b>Reference</b></p><pre>{esc(example['reference'])}</pre>")
+        facts_ = [("tags", ", ".join(map(str, example.get("tags") or []))),
+                  ("reference doc ids", ", ".join(map(str, example.get("reference_doc_ids") or [])))]
+        body += [f'<p class="counts">{esc(k)}: {esc(v)}</p>' for k, v in facts_ if v]
+        body += [_system_block(s, kinds.get(s, "?"), rows[s]) for s in data.systems if s in rows]
+        parts.append(f'<details id="ex-{esc(example["id"])}">{summary}{"".join(body)}</details>')
+    return "".join(parts) or "<p>No samples.</p>"
+
+
+def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None) -> str:
+    """The whole report as one string; `charts` are (title, PNG bytes)."""
+    title = f"Run report: {data.header['suite'].get('name', '?')}"
+    description = data.header["suite"].get("description")
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{esc(description)}</p>" if description else "",
+        "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in NAV) + "</nav>",
+        _header(data),
+        '<h2 id="results">Results</h2>', _results(data),
+        '<h2 id="tags">By tag</h2>', _tags(data),
+        '<h2 id="charts">Charts</h2>', _charts(charts, chart_note),
+        '<h2 id="samples">Samples</h2>', _samples(data),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        + "".join(body) + "</body></html>\n"
+    )

@@ -1,0 +1,149 @@
+"""report.md: the run at a glance in plain text, readable in a terminal, a PR comment or git diff.
+
+The cell texts and header facts built here are reused by the HTML report so both say the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.report.data import RunData, fmt, lower_is_better
+
+BEST = "★"
+TAG_METRICS_LIMIT = 8
+
+
+def md(text: Any) -> str:
+    """Dataset/model text inside Markdown: no pipes or newlines, and no raw HTML tags (a `<`
+    is written as `&lt;`, which renderers show as `<`; `>` and `&` stay readable in a terminal)."""
+    text = str(text).replace("<", "&lt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def facts(data: RunData) -> list[tuple[str, str]]:
+    """The header facts a reader needs to trust (or distrust) the numbers."""
+    h = data.header
+    counts = h.get("counts", {})
+    git = h.get("git", {})
+    dataset = h.get("dataset", {})
+    models = sorted({str(c["model"]) for c in h.get("systems", {}).values() if c.get("model")})
+    commit = (git.get("commit") or "unknown")[:12] + (" (uncommitted changes)" if git.get("dirty") else "")
+    return [
+        ("Suite", f"{h['suite'].get('name', '?')} (hash {str(h['suite'].get('content_hash') or 'unknown')[:12]})"),
+        ("Status", h.get("status", "?")),
+        ("Samples", f"{counts.get('done', 0)} of {counts.get('planned', 0)} planned, "
+                    f"{counts.get('errors', 0)} with errors"),
+        ("Dataset", f"{dataset.get('n_test', '?')} test / {dataset.get('n_train', '?')} train examples"),
+        ("Models", ", ".join(models) or "none"),
+        ("Judge", str(h.get("judge", {}).get("model") or "offline / none")),
+        ("Run", f"{h.get('run_id', '?')} from {h.get('started_at', '?')} to {h.get('ended_at') or 'unfinished'}"),
+        ("Git commit", commit),
+    ]
+
+
+def notices(data: RunData) -> list[str]:
+    """Things that make the numbers less trustworthy, loudest first."""
+    h = data.header
+    found = []
+    if h.get("status") != "complete":
+        found.append(f"run status is {h.get('status')!r}: numbers cover finished samples only")
+    found += [f"degraded: {d}" for d in h.get("degraded", [])]
+    found += [f"warning: {w}" for w in h.get("warnings", [])]
+    return found
+
+
+def metric_cell(data: RunData, system: str, metric: str) -> tuple[str, str, bool]:
+    """(value text, counts text, is best) for one summary cell."""
+    row = data.cell(system, metric)
+    if row is None:
+        return "n/a", "not scored", False
+    if row["mean"] is None:
+        value = "n/a"
+    elif row["ci_low"] is not None and row["ci_high"] is not None:
+        value = f"{fmt(metric, row['mean'])} [{fmt(metric, row['ci_low'])}, {fmt(metric, row['ci_high'])}]"
+    else:
+        value = fmt(metric, row["mean"])
+    counts = [f"n={row['n']}"]
+    if row["n_undefined"]:
+        counts.append(f"{row['n_undefined']} undefined")
+    if row["n_error"]:
+        counts.append(f"{row['n_error']} error{'s' if row['n_error'] != 1 else ''}")
+    return value, ", ".join(counts), system in data.best(metric)
+
+
+def direction_note(data: RunData) -> str:
+    lower = [m for m in data.metrics if lower_is_better(m)]
+    note = f"{BEST} best per metric (higher is better"
+    note += f"; lower is better for {', '.join(lower)})" if lower else ")"
+    return note
+
+
+def system_rows(data: RunData) -> list[list[str]]:
+    models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.get("systems", {}).items()}
+    counts, errors = data.sample_counts(), data.errors()
+    return [[s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0))] for s in data.systems]
+
+
+def tag_table(data: RunData, metric: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the system x tag table for one metric."""
+    sizes = data.tag_sizes()
+    tags = data.tags()
+    means = data.tag_means(metric)
+    head = ["system"] + [f"{t} ({sizes.get(t, 0)})" for t in tags]
+    rows = [[s] + [fmt(metric, means[s][t][0]) for t in tags] for s in data.systems]
+    return head, rows
+
+
+def result_groups(data: RunData) -> list[tuple[str, list[str]]]:
+    """Quality and cost-side metrics in separate tables: narrower, and read differently."""
+    cost = [m for m in data.metrics if lower_is_better(m)]
+    groups = [("Quality", data.main_metrics()), ("Latency, tokens and cost", cost)]
+    return [(title, metrics) for title, metrics in groups if metrics]
+
+
+def tag_metrics(data: RunData) -> list[str]:
+    return data.main_metrics()[:TAG_METRICS_LIMIT]
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(md(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell for cell in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(data: RunData) -> str:
+    h = data.header
+    lines = [f"# Run report: {md(h['suite'].get('name', '?'))}", ""]
+    if h["suite"].get("description"):
+        lines += [md(h["suite"]["description"]), ""]
+    lines += [f"- **{label}:** {md(value)}" for label, value in facts(data)]
+    lines.append("")
+    for notice in notices(data):
+        lines.append(f"> **⚠ {md(notice)}**")
+        lines.append("")
+
+    lines += ["## Systems", ""]
+    lines += _table(["system", "kind", "model", "samples", "errors"], [[md(c) for c in r] for r in system_rows(data)])
+
+    lines += ["", "## Results", "", f"Mean [95% CI], counts. {direction_note(data)}. n/a: no defined value."]
+    for title, metrics in result_groups(data):
+        rows = []
+        for system in data.systems:
+            row = [md(system)]
+            for metric in metrics:
+                value, counts, best = metric_cell(data, system, metric)
+                row.append(f"{BEST} **{value}** ({counts})" if best else f"{value} ({counts})")
+            rows.append(row)
+        lines += ["", f"### {title}", ""] + _table(["system"] + metrics, rows)
+    if not data.metrics:
+        lines += ["", "No scores recorded."]
+
+    lines += ["", "## By tag", ""]
+    if not data.tags():
+        lines.append("The dataset has no tags.")
+    for metric in tag_metrics(data) if data.tags() else []:
+        head, rows = tag_table(data, metric)
+        lines += [f"### {md(metric)}", "", "Mean per tag (examples per tag in brackets).", ""]
+        lines += _table(head, [[md(c) for c in r] for r in rows])
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
