@@ -1,0 +1,83 @@
+"""The litellm custom provider behind `model: local/...`: the offline default generator and embedder.
+
+`make_provider()` runs whenever litellm is loaded, so it only defines a class: llama-cpp-python,
+torch and the models are imported and loaded on the first real call. Blocking model calls run
+in a worker thread (`asyncio.to_thread`) so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from harness.local.catalog import LocalModelError, resolve_model
+from harness.local.prompt import call_options, render_prompt
+
+
+def _generate(messages: list[dict[str, Any]], optional_params: dict) -> Any:
+    from harness.local.generator import get_pool
+
+    options = call_options(optional_params)
+    return get_pool().generate(render_prompt(messages), options)
+
+
+def _embed(texts: Any) -> tuple[list[list[float]], int]:
+    from harness.local.embedder import get_embedder
+
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, list):
+        raise LocalModelError(f"embedding input must be a string or a list of strings, got {type(texts).__name__}")
+    return get_embedder().embed(texts)
+
+
+def make_provider() -> Any:
+    """Build the litellm handler for the "local" prefix; cheap, nothing is loaded yet."""
+    import litellm
+
+    def fill_completion(response: Any, model: str, gen: Any) -> Any:
+        response = response if response is not None else litellm.ModelResponse()
+        response.choices[0].message.content = gen.text
+        response.choices[0].finish_reason = gen.finish_reason
+        response.model = f"local/{model}"
+        response.usage = litellm.Usage(
+            prompt_tokens=gen.prompt_tokens,
+            completion_tokens=gen.completion_tokens,
+            total_tokens=gen.prompt_tokens + gen.completion_tokens,
+        )
+        return response
+
+    def fill_embedding(response: Any, model: str, vectors: list[list[float]], tokens: int) -> Any:
+        response = response if response is not None else litellm.EmbeddingResponse()
+        response.data = [{"object": "embedding", "index": i, "embedding": vec} for i, vec in enumerate(vectors)]
+        response.model = f"local/{model}"
+        response.usage = litellm.Usage(prompt_tokens=tokens, completion_tokens=0, total_tokens=tokens)
+        return response
+
+    class LocalLLM(litellm.CustomLLM):
+        """`local/gemma-3-270m` (completion) and `local/all-minilm-l6-v2` (embedding).
+
+        `model` may arrive bare (litellm strips the prefix) or whole (the gateway's direct call).
+        """
+
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            name = resolve_model(model, "completion")
+            gen = await asyncio.to_thread(_generate, messages, kwargs.get("optional_params") or {})
+            return fill_completion(kwargs.get("model_response"), name, gen)
+
+        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            name = resolve_model(model, "completion")
+            gen = _generate(messages, kwargs.get("optional_params") or {})
+            return fill_completion(kwargs.get("model_response"), name, gen)
+
+        async def aembedding(self, model: str, input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+            name = resolve_model(model, "embedding")
+            vectors, tokens = await asyncio.to_thread(_embed, input)
+            return fill_embedding(kwargs.get("model_response"), name, vectors, tokens)
+
+        def embedding(self, model: str, input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+            name = resolve_model(model, "embedding")
+            vectors, tokens = _embed(input)
+            return fill_embedding(kwargs.get("model_response"), name, vectors, tokens)
+
+    return LocalLLM()
