@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.compare.direction import higher_is_better
 from harness.errors import HarnessError
 from harness.rundir import RunDir
 from harness.summary import summarise
@@ -29,13 +30,8 @@ UNTAGGED = "(untagged)"
 
 
 def lower_is_better(metric: str) -> bool:
-    """Cost-side numbers: time, money and tokens. Everything else is quality (higher is better)."""
-    return (
-        metric in ("latency_s", "cost_usd")
-        or metric.endswith("_latency_s")
-        or metric.endswith("_usd")
-        or metric.startswith("tokens_")
-    )
+    """Cost-side numbers (time, money, tokens, errors); the rule compare and gate use too."""
+    return not higher_is_better(metric)
 
 
 def better(metric: str, a: float, b: float) -> bool:
