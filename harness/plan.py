@@ -105,7 +105,8 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
     )
     registry = load_metric_types()
     metrics = [registry.get(m.type).factory(m, metric_context) for m in suite.metrics]
-    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out)
+    warnings = list(dict.fromkeys(w for system in systems.values() for w in getattr(system, "warnings", [])))
+    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out, warnings)
 
 
 def _select_systems(suite: Suite, wanted: list[str] | None) -> list[str]:

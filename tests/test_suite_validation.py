@@ -109,3 +109,15 @@ def test_validate_and_schema_commands(tmp_path: Path) -> None:
     assert "dataset: required" in done.stderr and "systems: " in done.stderr
     done = run_cli("schema")
     assert done.returncode == 0 and json.loads(done.stdout)["title"] == "Harness suite file"
+
+
+def test_retrieval_blocks_are_checked_at_validation(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.md").write_text("# A\nSome text.")
+    suite = scripted_suite(qa_rows(2), corpus={"path": "corpus"}, retrieval={"main": {"retriever": "bm25", "top_k": 2}})
+    suite["systems"]["rag"] = {"kind": "rag", "retrieval": "nope"}
+    problems = problems_of(write_suite(tmp_path, suite))
+    assert any(p.startswith("systems.rag.retrieval: no retrieval block named 'nope'") for p in problems)
+    suite["systems"]["rag"] = {"kind": "rag", "retrieval": "main", "sweep": {"retrieval.top_k": [1, 3]}}
+    loaded = load_suite(write_suite(tmp_path, suite))
+    assert loaded.systems["rag[top_k=3]"].retrieval.top_k == 3

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
+from harness.retrieval.config import resolve_suite_retrieval
 from harness.suite.model import Suite, build_suite_model
 from harness.systems import load_system_kinds
 
@@ -85,6 +86,8 @@ def parse_suite(
         suite = suite_model().model_validate(raw)
     except ValidationError as error:
         problems.extend(_format_errors(error, raw))
+    if suite is not None:
+        problems.extend(resolve_suite_retrieval(suite))
     if suite is None or problems:
         raise SuiteError(f"{len(problems)} problem(s) in the suite", where=where, problems=problems)
     suite._base_dir = base_dir
@@ -119,6 +122,8 @@ def _expand_sweeps(systems: dict[str, Any], problems: list[str]) -> dict[str, An
 
 def _set_path(target: dict[str, Any], parts: list[str], value: Any) -> None:
     for part in parts[:-1]:
+        if isinstance(target.get(part), str):  # `retrieval: main` is short for `{use: main}`
+            target[part] = {"use": target[part]}
         target = target.setdefault(part, {})
     target[parts[-1]] = value
 

@@ -11,11 +11,13 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
+from harness.compare.config import GateConfig
 from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
 from harness.gateway.scripted import ScriptedModelSpec
+from harness.retrieval.config import CorpusConfig, RetrievalConfig
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]*$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+\[\]-]*$"
 
 
 class Strict(BaseModel):
@@ -104,13 +106,16 @@ class SuiteBase(Strict):
     name: str = Field(..., pattern=NAME_PATTERN)
     description: str | None = None
     dataset: DatasetConfig
-    corpus: dict[str, Any] | None = None
+    corpus: CorpusConfig | None = None
+    retrieval: dict[str, RetrievalConfig] = Field(
+        default_factory=dict, description="Named retrieval blocks that RAG-style systems refer to by name."
+    )
     answer_format: AnswerFormat | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     scripted_models: dict[str, ScriptedModelSpec] = Field(default_factory=dict)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     settings: Settings = Field(default_factory=Settings)
-    gate: dict[str, Any] | None = None
+    gate: GateConfig | None = Field(None, description="Rules for `harness gate` (see docs/ci.md).")
 
     _base_dir: Path = PrivateAttr(default=Path("."))
     _path: Path | None = PrivateAttr(default=None)
@@ -140,7 +145,7 @@ class SuiteBase(Strict):
 
         bad = [n for n in systems if not re.match(NAME_PATTERN, n)]
         if bad:
-            raise ValueError(f"system names may use letters, digits and _.-@=,+ only: {', '.join(bad)}")
+            raise ValueError(f"system names may use letters, digits and _.-@=,+[] only: {', '.join(bad)}")
         if not systems:
             raise ValueError("declare at least one system")
         return systems

@@ -1,0 +1,84 @@
+"""`kind: oracle` - the example's reference passages pasted into the RAG prompt.
+
+It answers "would the right facts fix it?": the same prompt and model as a RAG system, with
+perfect retrieval. Passages come from `Example.reference_contexts`, else the corpus text of its
+`reference_doc_ids`. An example with neither gets an empty context (its retrieval is undefined).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from adapters.prompting import LLMSystemConfig, check_template
+from adapters.rag import (
+    CONTEXT_VARIABLES,
+    ContextPrompt,
+    generate_with_context,
+    missing_reference_docs,
+    system_corpus,
+    with_context_placeholder,
+)
+from harness.retrieval.config import CorpusConfig
+from harness.retrieval.corpus import Corpus
+from harness.systems import SystemContext, system_kind
+from harness.types import Example, Response, RetrievedChunk, Timings
+
+
+class OracleConfig(LLMSystemConfig):
+    kind: Literal["oracle"]
+    prompt: ContextPrompt = Field(default_factory=ContextPrompt)
+    corpus: CorpusConfig | None = Field(
+        None, description="Where reference doc ids are looked up; default: the suite's corpus."
+    )
+
+
+class OracleSystem:
+    def __init__(self, config: OracleConfig, context: SystemContext):
+        check_template(config, context, CONTEXT_VARIABLES)
+        self.config = with_context_placeholder(config)
+        self.context = context
+        self.corpus: Corpus | None = None
+        self.warnings: list[str] = []
+        needs_corpus = any(e.reference_doc_ids and not e.reference_contexts for e in context.test)
+        if needs_corpus or config.corpus or context.suite.corpus:
+            self.corpus = system_corpus(config.corpus, context, who="an oracle system whose examples name reference_doc_ids")
+            where = context.where("corpus") if config.corpus else "corpus"
+            self.warnings = missing_reference_docs(self.corpus, context.test, where=where)
+
+    def passages(self, example: Example) -> list[RetrievedChunk]:
+        """The reference passages in the order the dataset gives them."""
+        ids = example.reference_doc_ids
+        if example.reference_contexts:
+            paired = len(ids) == len(example.reference_contexts)
+            return [
+                RetrievedChunk(
+                    chunk_id=ids[n] if paired else f"reference_contexts[{n}]",
+                    doc_id=ids[n] if paired else f"reference_contexts[{n}]",
+                    text=text,
+                    rank=n + 1,
+                )
+                for n, text in enumerate(example.reference_contexts)
+            ]
+        found = [d for d in ids if self.corpus is not None and d in self.corpus]
+        return [
+            RetrievedChunk(chunk_id=d, doc_id=d, text=self.corpus.by_id[d].text, rank=n + 1)
+            for n, d in enumerate(found)
+        ]
+
+    async def respond(self, example: Example) -> Response:
+        chunks = self.passages(example)
+        response = await generate_with_context(self.config, self.context, example, chunks)
+        generation_s = response.timings.generation_s or 0.0
+        response.timings = Timings(total_s=generation_s, generation_s=generation_s)
+        missing = [d for d in example.reference_doc_ids if self.corpus is None or d not in self.corpus]
+        response.metadata["oracle"] = {
+            "passages": len(chunks),
+            "no_reference": not chunks,
+            **({"missing_doc_ids": missing} if missing and not example.reference_contexts else {}),
+        }
+        return response
+
+
+system_kind("oracle", OracleConfig)(OracleSystem)
