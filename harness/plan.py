@@ -16,6 +16,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.gateway import Gateway
 from harness.gateway.cache import ResponseCache, default_cache_dir
 from harness.gateway.scripted import register_script
+from harness.leakage import check_leakage
 from harness.metrics.base import Metric, MetricContext, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
@@ -32,10 +33,17 @@ class RunOptions:
     judge_model: str | None = None
     cache_dir: Path | None = None
     progress: bool = True
+    exclude_leaked: bool = False
 
     def recorded(self) -> dict[str, Any]:
         """The options a resume must reuse to finish the same run."""
-        return {"limit": self.limit, "systems": self.systems, "model": self.model, "judge_model": self.judge_model}
+        return {
+            "limit": self.limit,
+            "systems": self.systems,
+            "model": self.model,
+            "judge_model": self.judge_model,
+            "exclude_leaked": self.exclude_leaked,
+        }
 
 
 @dataclass
@@ -48,6 +56,7 @@ class RunPlan:
     options: RunOptions
     cache_dir: Path
     out: Path
+    leakage: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
     def models(self) -> set[str]:
@@ -64,6 +73,9 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
     for name, spec in suite.scripted_models.items():
         register_script(name, spec)
     dataset = load_dataset(suite)
+    leakage = check_leakage(dataset.test, dataset.train)
+    if options.exclude_leaked:
+        dataset.test = leakage.exclude(dataset.test)
     if options.limit:
         dataset.test = dataset.test[: options.limit]
     selected = _select_systems(suite, options.systems)
@@ -87,7 +99,13 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
     for name in selected:
         config = suite.systems[name]
         context = SystemContext(
-            name=name, suite=suite, gateway=gateway, train=dataset.train, test=dataset.test, cache_dir=cache_dir
+            name=name,
+            suite=suite,
+            gateway=gateway,
+            train=dataset.train,
+            test=dataset.test,
+            cache_dir=cache_dir,
+            extras={"progress": options.progress},
         )
         try:
             systems[name] = kinds.get(config.kind).factory(config, context)
@@ -105,8 +123,9 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
     )
     registry = load_metric_types()
     metrics = [registry.get(m.type).factory(m, metric_context) for m in suite.metrics]
-    warnings = list(dict.fromkeys(w for system in systems.values() for w in getattr(system, "warnings", [])))
-    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out, warnings)
+    warnings = [m] if (m := leakage.message()) else []
+    warnings += dict.fromkeys(w for system in systems.values() for w in getattr(system, "warnings", []))
+    return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out, leakage.to_json(), warnings)
 
 
 def _select_systems(suite: Suite, wanted: list[str] | None) -> list[str]:

@@ -39,6 +39,7 @@ class RunHeader(BaseModel):
     run_id: str
     suite: dict[str, Any]
     dataset: dict[str, Any] = Field(default_factory=dict)
+    leakage: dict[str, Any] = Field(default_factory=dict)
     git: dict[str, Any] = Field(default_factory=dict)
     packages: dict[str, str] = Field(default_factory=dict)
     systems: dict[str, dict[str, Any]] = Field(default_factory=dict)

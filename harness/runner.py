@@ -41,6 +41,7 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
             "n_train": len(plan.dataset.train),
             "content_hash": plan.dataset.content_hash(),
         },
+        leakage=plan.leakage,
         git=git_info(suite.base_dir),
         packages=package_versions(),
         systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
@@ -104,7 +105,6 @@ async def respond_safely(system: Any, example: Example) -> Response:
 
 async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | None = None) -> RunHeader:
     """Run the missing pairs into `run`; returns the final header (complete or interrupted)."""
-    header = run.read_header()
     done = done or set()
     todo = [(name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done]
     totals = {name: len(plan.dataset.test) for name in plan.systems}
@@ -119,27 +119,35 @@ async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | No
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
             progress.advance(name, failed=response.error is not None)
 
-    await _setup_systems(plan)
     status = "complete"
     try:
+        await _setup_systems(plan, run)
         with progress:
             await asyncio.gather(*(one(name, ex) for name, ex in todo))
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
         run.close()
-        header = finish(run, header, status=status)
+        header = finish(run, run.read_header(), status=status)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
 
 
-async def _setup_systems(plan: RunPlan) -> None:
-    """Systems with slow set-up (an index, a training run) do it once, before the first sample."""
-    for system in plan.systems.values():
+async def _setup_systems(plan: RunPlan, run: RunDir) -> None:
+    """Systems with slow set-up (an index, a training run) do it once, before the first sample.
+    What they built (an adapter and its lineage) is recorded in run.json."""
+    header = run.read_header()
+    for name, system in plan.systems.items():
         setup = getattr(system, "setup", None)
         if setup is not None:
             await setup()
+        adapter = getattr(system, "adapter", None)
+        if adapter is not None:
+            header.systems[name]["adapter"] = {
+                "key": adapter.key, "path": str(adapter.path), "lineage": str(adapter.lineage_path)
+            }
+    run.write_header(header)
 
 
 def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:

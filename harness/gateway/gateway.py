@@ -43,7 +43,8 @@ class Gateway:
 
     def _semaphore(self, provider: str) -> asyncio.Semaphore:
         if provider not in self._semaphores:
-            size = self.concurrency_per_provider.get(provider, self.concurrency)
+            base = provider.removeprefix("embed:").split("/", 1)[0]
+            size = self.concurrency_per_provider.get(base, self.concurrency)
             self._semaphores[provider] = asyncio.Semaphore(size)
         return self._semaphores[provider]
 
@@ -114,7 +115,8 @@ class Gateway:
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            async with self._semaphore(model.split("/", 1)[0]):
+            # keyed by model: a local embedder must not queue behind the local generator
+            async with self._semaphore(f"embed:{model}"):
                 if is_in_process(model):
                     result = await in_process_handler(model).aembedding(model=model, input=batch, model_response=None)
                 else:

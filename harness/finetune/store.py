@@ -1,0 +1,199 @@
+"""Trained adapters cached under `<cache>/adapters/<key>`, the key hashing data + config + base file.
+
+A folder under its final name is complete by construction: it is built under a private temp
+name and renamed in one step, so a killed training run leaves only a `.tmp-*` folder that no
+lookup ever mistakes for an adapter (and the next build of that key deletes). A file lock keeps
+two processes from training the same key at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from harness.finetune.config import TRAINER_VERSION, BaseModelSpec, TrainConfig
+from harness.finetune.data import TrainingRecord, data_hash
+from harness.finetune.lineage import LINEAGE_FILE, build_lineage, read_lineage, write_lineage
+
+ADAPTER_FILE = "adapter.gguf"
+Trainer = Callable[..., Any]  # train_lora's signature; tests pass a fake
+
+
+def adapter_key(records: list[TrainingRecord], config: TrainConfig, base: BaseModelSpec) -> str:
+    blob = json.dumps(
+        {
+            "trainer": TRAINER_VERSION,
+            "base": {"name": base.name, "sha256": base.sha256},
+            "hyperparameters": config.hyperparameters(),
+            "data": data_hash(records),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Adapter:
+    key: str
+    folder: Path
+    trained: bool = False  # True when this call trained it (False: found in the cache)
+
+    @property
+    def path(self) -> Path:
+        return self.folder / ADAPTER_FILE
+
+    @property
+    def lineage_path(self) -> Path:
+        return self.folder / LINEAGE_FILE
+
+    def lineage(self) -> dict[str, Any]:
+        return read_lineage(self.folder)
+
+
+class AdapterStore:
+    def __init__(self, cache_dir: Path):
+        self.root = Path(cache_dir) / "adapters"
+
+    def find(self, key: str) -> Adapter | None:
+        folder = self.root / key
+        if (folder / ADAPTER_FILE).is_file() and (folder / LINEAGE_FILE).is_file():
+            return Adapter(key, folder)
+        return None
+
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): the atomic rename still keeps adapters whole
+            yield
+            return
+        with open(self.root / f".{key}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def build(self, key: str, make: Callable[[Path], None], *, force: bool = False) -> Adapter:
+        """The cached adapter for `key`, or `make(temp_folder)` it and publish it atomically."""
+        with self._locked(key):
+            if not force and (found := self.find(key)):
+                return found
+            for stale in self.root.glob(f".tmp-{key}-*"):  # left by a killed build; we hold the lock
+                shutil.rmtree(stale, ignore_errors=True)
+            temp = self.root / f".tmp-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            temp.mkdir()
+            try:
+                make(temp)
+                final = self.root / key
+                if final.exists():  # --force: move the old one aside first, then drop it
+                    old = self.root / f".tmp-{key}-old-{uuid.uuid4().hex[:8]}"
+                    os.rename(final, old)
+                    shutil.rmtree(old, ignore_errors=True)
+                os.rename(temp, final)
+            finally:
+                shutil.rmtree(temp, ignore_errors=True)
+            return Adapter(key, final, trained=True)
+
+
+def ensure_adapter(
+    records: list[TrainingRecord],
+    config: TrainConfig,
+    base: BaseModelSpec,
+    cache_dir: Path,
+    *,
+    prompt: dict[str, Any],
+    force: bool = False,
+    trainer: Trainer | None = None,
+    progress: bool = True,
+    built_for: dict[str, Any] | None = None,
+) -> Adapter:
+    """Train (or find) the adapter for these records; blocking, run it off the event loop."""
+    store = AdapterStore(cache_dir)
+    key = adapter_key(records, config, base)
+    if not force and (found := store.find(key)):
+        return found
+    if trainer is None:
+        from harness.finetune.trainer import train_lora as trainer
+
+    def make(folder: Path) -> None:
+        with training_progress(enabled=progress, label=built_for.get("system") if built_for else None) as view:
+            result = trainer(records, config, base, folder / ADAPTER_FILE, on_step=view.step, on_status=view.status)
+        adapter_file = folder / ADAPTER_FILE
+        record = build_lineage(
+            key=key,
+            base={"name": base.name, "architecture": base.architecture, "file_sha256": base.sha256},
+            data={"sha256": data_hash(records), "example_ids": [r.id for r in records]},
+            hyperparameters={**config.hyperparameters(), "total_steps": len(result.losses)},
+            prompt=prompt,
+            result=result,
+            adapter={"file": ADAPTER_FILE, "bytes": adapter_file.stat().st_size, "sha256": _sha256(adapter_file),
+                     "tensors": result.n_tensors},
+            built_for=built_for,
+        )
+        write_lineage(folder, record)
+
+    return store.build(key, make, force=force)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class _Progress:
+    """Rich bar with the loss on a terminal; plain `step i/n loss x` lines otherwise."""
+
+    def __init__(self, enabled: bool, label: str | None):
+        self.enabled = enabled
+        self.label = f"fine-tuning {label}" if label else "fine-tuning"
+        self.bar: Any = None
+        self.task: Any = None
+        self.started = time.perf_counter()
+
+    def status(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.console.print(f"[dim]{text}[/dim]")
+        else:
+            print(f"{self.label}: {text}", file=sys.stderr, flush=True)
+
+    def step(self, step: int, total: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task(self.label, total=total, loss="")
+            self.bar.update(self.task, completed=step, loss=f"loss {loss:.4f}")
+        else:
+            elapsed = time.perf_counter() - self.started
+            print(f"{self.label}: step {step}/{total} loss {loss:.4f} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def training_progress(*, enabled: bool = True, label: str | None = None) -> Iterator[_Progress]:
+    view = _Progress(enabled, label)
+    if enabled and sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        view.bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        with view.bar:
+            yield view
+    else:
+        yield view
