@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from harness.datasets import read_jsonl
 from harness.errors import ConfigError
 from harness.metrics.extract import get_path, parse_json
 from harness.systems import SystemConfig, SystemContext, system_kind
@@ -39,20 +40,13 @@ class ReplaySystem:
         if not path.is_file():
             raise ConfigError(f"replay file not found: {path}", where=where)
         rows: dict[str, dict[str, Any]] = {}
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise ConfigError(f"{path}:{number}: not JSON ({error.msg})", where=where) from None
-                key = get_path(row, self.config.id_field)
-                if key is None:
-                    raise ConfigError(f"{path}:{number}: no {self.config.id_field!r} field", where=where)
-                if str(key) in rows:
-                    raise ConfigError(f"{path}:{number}: duplicate id {key!r}", where=where)
-                rows[str(key)] = row
+        for position, row in read_jsonl(path):
+            key = get_path(row, self.config.id_field)
+            if key is None:
+                raise ConfigError(f"{position}: no {self.config.id_field!r} field", where=where)
+            if str(key) in rows:
+                raise ConfigError(f"{position}: duplicate id {key!r}", where=where)
+            rows[str(key)] = row
         return rows
 
     async def respond(self, example: Example) -> Response:

@@ -60,7 +60,7 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[
     fmt = source.format or _infer_format(path, where)
     try:
         if fmt == "jsonl":
-            return list(_read_jsonl(path))
+            return list(read_jsonl(path))
         if fmt == "json":
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, list):
@@ -91,7 +91,8 @@ def _infer_format(path: Path, where: str) -> str:
     return known[suffix]
 
 
-def _read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
+def read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Objects with their `file:line`; blank lines skipped, a bad line is a DatasetError."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():

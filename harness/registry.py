@@ -20,9 +20,24 @@ class Entry(Generic[T]):
 class Registry(Generic[T]):
     """A small named table with a decorator; `what` is used in error messages."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, *, builtin: str, entry_point_group: str):
         self.what = what
         self._entries: dict[str, Entry[T]] = {}
+        self._builtin = builtin
+        self._group = entry_point_group
+        self._loaded = False
+
+    def loaded(self) -> "Registry[T]":
+        """Import the built-in module and installed plug-ins (entry points) once; both register."""
+        if not self._loaded:
+            import importlib
+            from importlib.metadata import entry_points
+
+            importlib.import_module(self._builtin)
+            for entry in entry_points(group=self._group):
+                entry.load()
+            self._loaded = True
+        return self
 
     def register(self, name: str, config: type[BaseModel]) -> Callable[[T], T]:
         def decorate(factory: T) -> T:

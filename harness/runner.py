@@ -11,11 +11,11 @@ import platform
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from harness.gateway.retry import describe
+from harness.versions import package_versions
 from harness.metrics.base import Metric, failed_response_scores
 from harness.plan import RunPlan
 from harness.progress import ProgressView
@@ -43,7 +43,7 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
         },
         leakage=plan.leakage,
         git=git_info(suite.base_dir),
-        packages=package_versions(),
+        packages=package_versions(PACKAGES),
         systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
         metrics=[m.model_dump(mode="json") for m in suite.metrics],
         judge=suite.judge.model_dump(mode="json"),
@@ -64,16 +64,6 @@ def git_info(folder: Path) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     return {"commit": commit, "dirty": bool(git("status", "--porcelain")) if commit else None}
-
-
-def package_versions() -> dict[str, str]:
-    found = {}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 async def score_sample(metrics: list[Metric], example: Example, response: Response) -> dict[str, Score]:

@@ -63,7 +63,9 @@ class SystemContext:
 
 
 SystemFactory = Callable[[Any, SystemContext], System]
-SYSTEM_KINDS: Registry[SystemFactory] = Registry("system kind")
+SYSTEM_KINDS: Registry[SystemFactory] = Registry(
+    "system kind", builtin="adapters", entry_point_group="harness.systems"
+)
 
 
 def system_kind(name: str, config: type[SystemConfig]) -> Callable[[SystemFactory], SystemFactory]:
@@ -71,17 +73,6 @@ def system_kind(name: str, config: type[SystemConfig]) -> Callable[[SystemFactor
     return SYSTEM_KINDS.register(name, config)
 
 
-_loaded = False
-
-
 def load_system_kinds() -> Registry[SystemFactory]:
-    """Import the built-in adapters and any installed plug-ins, once."""
-    global _loaded
-    if not _loaded:
-        import adapters  # noqa: F401  (registers the built-in kinds)
-        from importlib.metadata import entry_points
-
-        for entry in entry_points(group="harness.systems"):
-            entry.load()
-        _loaded = True
-    return SYSTEM_KINDS
+    """The built-in adapters and any installed plug-ins."""
+    return SYSTEM_KINDS.loaded()

@@ -9,22 +9,17 @@ from __future__ import annotations
 import json
 import platform
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from harness.versions import package_versions
 
 LINEAGE_FILE = "lineage.json"
 LIBRARIES = ["harness-eval", "torch", "transformers", "peft", "accelerate", "gguf", "llama-cpp-python", "numpy"]
 
 
 def library_versions() -> dict[str, str]:
-    found = {}
-    for name in LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
+    return package_versions(LIBRARIES)
 
 
 def build_lineage(

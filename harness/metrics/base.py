@@ -43,26 +43,17 @@ class MetricContext:
 
 
 MetricFactory = Callable[[Any, MetricContext], Metric]
-METRIC_TYPES: Registry[MetricFactory] = Registry("metric type")
+METRIC_TYPES: Registry[MetricFactory] = Registry(
+    "metric type", builtin="harness.metrics.builtin", entry_point_group="harness.metrics"
+)
 
 
 def metric_type(name: str, config: type[MetricConfig]) -> Callable[[MetricFactory], MetricFactory]:
     return METRIC_TYPES.register(name, config)
 
 
-_loaded = False
-
-
 def load_metric_types() -> Registry[MetricFactory]:
-    global _loaded
-    if not _loaded:
-        import harness.metrics.builtin  # noqa: F401  (registers the built-in types)
-        from importlib.metadata import entry_points
-
-        for entry in entry_points(group="harness.metrics"):
-            entry.load()
-        _loaded = True
-    return METRIC_TYPES
+    return METRIC_TYPES.loaded()
 
 
 def failed_response_scores(metric: Metric, response: Response) -> list[Score]:
