@@ -140,6 +140,28 @@ async def _setup_systems(plan: RunPlan, run: RunDir) -> None:
     run.write_header(header)
 
 
+def degraded_metrics(rows: list[dict[str, Any]], max_error_rate: float) -> list[str]:
+    """Metrics whose own failures (a judge that broke, not a system that did) exceed the limit."""
+    scored: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for row in rows:
+        if row.get("response", {}).get("error"):
+            continue
+        for name, score in row.get("scores", {}).items():
+            scored[name] = scored.get(name, 0) + 1
+            if score.get("status") == "error":
+                failed[name] = failed.get(name, 0) + 1
+    notes = []
+    for name, n_failed in failed.items():
+        rate = n_failed / scored[name]
+        if rate > max_error_rate:
+            notes.append(
+                f"DEGRADED: {name} failed on {n_failed} of {scored[name]} samples ({rate:.0%}), "
+                f"above judge.max_error_rate {max_error_rate:.0%}; see the reasons in samples.jsonl"
+            )
+    return notes
+
+
 def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
     """Write summary.csv from samples.jsonl and close the header with counts and status."""
     rows = list(run.iter_sample_dicts())
@@ -152,6 +174,7 @@ def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
         system_order=list(header.systems),
     )
     run.write_text(RunDir.SUMMARY, to_csv(summary))
+    header.degraded = degraded_metrics(rows, float(header.judge.get("max_error_rate", 0.1)))
     header.counts.done = len(rows)
     header.counts.errors = sum(1 for r in rows if r.get("response", {}).get("error"))
     header.status = status  # type: ignore[assignment]

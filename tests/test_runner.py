@@ -176,3 +176,16 @@ def test_bad_input_exits_2_without_a_run_directory(tmp_path: Path) -> None:
     }
     for name, message in expected.items():
         assert message in harness("run", name, cwd=tmp_path).stderr, name
+
+
+def test_a_failing_metric_marks_the_run_degraded(tmp_path: Path) -> None:
+    spec = scripted_suite(qa_rows(5))
+    spec["scripted_models"]["judge"] = {"default": "not json at all"}
+    spec["judge"] = {"model": "scripted/judge", "max_error_rate": 0.2}
+    spec["systems"] = {"cued": spec["systems"]["cued"]}
+    spec["metrics"] = ["exact_match", {"type": "factual_correctness"}]
+    done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    header = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert len(header["degraded"]) == 1 and header["degraded"][0].startswith("DEGRADED: factual_correctness failed on 5 of 5")
+    assert "DEGRADED: factual_correctness" in done.stderr
