@@ -92,22 +92,26 @@ class FinetunedSystem:
         async with self._lock:
             if self.adapter is not None and not force:
                 return
-            from harness.finetune.store import ensure_adapter
+            from harness.finetune.isolated import run_isolated
+            from harness.finetune.store import AdapterStore, adapter_key, ensure_adapter
 
             records = await self.training_records()
             extras = self.context.extras
-            self.adapter = await asyncio.to_thread(
-                ensure_adapter,
-                records,
-                self.config.train,
-                self.base,
-                self.context.cache_dir,
-                prompt=self.config.prompt.model_dump(),
-                force=force,
-                trainer=extras.get(TRAINER_EXTRA),
-                progress=extras.get(PROGRESS_EXTRA, True),
-                built_for={"suite": self.context.suite.name, "system": self.context.name},
-            )
+            trainer = extras.get(TRAINER_EXTRA)
+            found = None if force else AdapterStore(self.context.cache_dir).find(adapter_key(records, self.config.train, self.base))
+            arguments = (records, self.config.train, self.base, self.context.cache_dir)
+            options = {
+                "prompt": self.config.prompt.model_dump(),
+                "force": force,
+                "progress": extras.get(PROGRESS_EXTRA, True),
+                "built_for": {"suite": self.context.suite.name, "system": self.context.name},
+            }
+            if found is not None:
+                self.adapter = found
+            elif trainer is not None:  # a test's stand-in trainer runs in this process
+                self.adapter = await asyncio.to_thread(ensure_adapter, *arguments, trainer=trainer, **options)
+            else:
+                self.adapter = await run_isolated(ensure_adapter, *arguments, **options)
             params = self.config.params
             extra = {**params.extra, "lora_path": str(self.adapter.path)}
             self._serving = self.config.model_copy(update={"params": params.model_copy(update={"extra": extra})})

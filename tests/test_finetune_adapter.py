@@ -3,6 +3,8 @@ the adapter cache (second run trains nothing), lineage, atomic builds, bad input
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from harness.finetune.config import BaseModelSpec
 from harness.finetune.store import AdapterStore
 from harness.finetune.trainer import TrainResult
 from harness.gateway import Gateway
+from harness.finetune import isolated
 from test_finetune_data import SCHEMA, TEMPLATE, build, rows
 
 
@@ -49,6 +52,11 @@ def fake(monkeypatch):
     monkeypatch.setattr(ft_config, "supported_bases", with_echo)
     trainer = FakeTrainer()
     monkeypatch.setattr(ft_trainer, "train_lora", trainer)  # what ensure_adapter uses when no trainer is given
+
+    async def in_this_process(func, *args, **kwargs):  # the fake lives here, not in a child process
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(isolated, "run_isolated", in_this_process)
     return trainer
 
 
