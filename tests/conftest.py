@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(cache))
+    # the 253 MB local model file is assembled once per test session, not once per test
+    monkeypatch.setenv("HARNESS_MODELS_DIR", str(tmp_path_factory.getbasetemp() / "models"))
     return cache
 
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.errors import ConfigError
@@ -107,3 +108,19 @@ def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     assert "openai/gpt-4o-mini: set the environment variable OPENAI_API_KEY" in str(caught.value)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     Gateway().check_models({"openai/gpt-4o-mini"})
+
+
+def test_embeddings_are_cached_per_text(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    class Counting(Gateway):
+        async def _embed_uncached(self, model, texts, batch_size):  # type: ignore[override]
+            calls.append(list(texts))
+            return {t: np.array([len(t), 1.0], dtype=np.float32) / np.hypot(len(t), 1.0) for t in texts}
+
+    gateway = Counting(cache=ResponseCache.in_dir(tmp_path))
+    first = asyncio.run(gateway.embed("m", ["a", "bb", "a"]))
+    second = asyncio.run(gateway.embed("m", ["bb", "ccc"]))
+    assert calls == [["a", "bb"], ["ccc"]]
+    assert first.shape == (3, 2) and np.allclose(first[0], first[2]) and np.allclose(second[0], first[1])
+    assert asyncio.run(gateway.embed("other-model", ["a"])).shape == (1, 2) and calls[-1] == ["a"]

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from harness.gateway import Gateway, GenerationParams, ModelRequest
-from harness.local.model_file import models_dir
 
 # find_spec, not importorskip: collecting this file must not import torch when the tests are deselected
 _MISSING = [name for name in ("llama_cpp", "sentence_transformers") if importlib.util.find_spec(name) is None]
@@ -24,7 +23,6 @@ pytestmark = [
 GEMMA = "local/gemma-3-270m"
 MINILM = "local/all-minilm-l6-v2"
 # the model folder outside the per-test response cache that conftest sets, so the GGUF is built once
-MODELS = models_dir()
 EIFFEL = [
     {"role": "system", "content": "Answer using only this context: The Eiffel Tower is in Paris. It was completed in 1889."},
     {"role": "user", "content": "Question: In what year was the Eiffel Tower completed?\nAnswer:"},
@@ -38,8 +36,7 @@ SCHEMA = {
 
 
 @pytest.fixture(autouse=True)
-def shared_model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HARNESS_MODELS_DIR", str(MODELS))
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     # one thread: other test processes share the cores, and oversubscribed threads collapse throughput
     monkeypatch.setenv("HARNESS_LOCAL_THREADS", os.environ.get("HARNESS_LOCAL_THREADS", "1"))
 

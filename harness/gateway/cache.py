@@ -32,6 +32,7 @@ class ResponseCache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
 
     @classmethod
     def in_dir(cls, directory: Path) -> "ResponseCache":
@@ -49,6 +50,19 @@ class ResponseCache:
                 "INSERT OR REPLACE INTO replies (key, reply, created) VALUES (?, ?, ?)",
                 (key, blob, time.time()),
             )
+
+    def get_vectors(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                found.update(self._db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch))
+        return found
+
+    def put_vectors(self, items: dict[str, bytes]) -> None:
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)", items.items())
 
     def __len__(self) -> int:
         with self._lock:

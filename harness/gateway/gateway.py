@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 from typing import Any
@@ -110,7 +111,21 @@ class Gateway:
         )
 
     async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit-normalised embeddings, one row per text, through litellm's embedding API."""
+        """Unit-normalised embeddings, one row per text; cached per (model, text) like replies."""
+        keys = [hashlib.sha256(f"{model}\0{text}".encode()).hexdigest() for text in texts]
+        known = self.cache.get_vectors(keys) if self.cache is not None else {}
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
+        fresh = await self._embed_uncached(model, missing, batch_size) if missing else {}
+        if fresh and self.cache is not None:
+            vectors = {k: np.asarray(fresh[t], dtype=np.float32).tobytes() for t, k in zip(texts, keys) if t in fresh}
+            self.cache.put_vectors(vectors)
+        rows = [
+            np.asarray(fresh[t], dtype=np.float32) if t in fresh else np.frombuffer(known[k], dtype=np.float32)
+            for t, k in zip(texts, keys)
+        ]
+        return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+    async def _embed_uncached(self, model: str, texts: list[str], batch_size: int) -> dict[str, np.ndarray]:
         litellm = load_litellm()
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
@@ -124,7 +139,8 @@ class Gateway:
             rows.extend(item["embedding"] for item in result.data)
         matrix = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.where(norms == 0, 1.0, norms)
+        matrix = matrix / np.where(norms == 0, 1.0, norms)
+        return dict(zip(texts, matrix))
 
     def check_models(self, models: set[str]) -> None:
         """Fail before the run starts when a provider's API key is missing, naming the variable."""
