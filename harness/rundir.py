@@ -51,6 +51,9 @@ class RunHeader(BaseModel):
     ended_at: str | None = None
     status: RunStatus = "running"
     counts: RunCounts = Field(default_factory=RunCounts)
+    artifacts: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Files a system built for this run (adapters), on this machine."
+    )
     warnings: list[str] = Field(default_factory=list)
     degraded: list[str] = Field(default_factory=list)
 

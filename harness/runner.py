@@ -134,9 +134,9 @@ async def _setup_systems(plan: RunPlan, run: RunDir) -> None:
             await setup()
         adapter = getattr(system, "adapter", None)
         if adapter is not None:
-            header.systems[name]["adapter"] = {
-                "key": adapter.key, "path": str(adapter.path), "lineage": str(adapter.lineage_path)
-            }
+            # the key (a hash of data, config and base model) is part of what ran; paths are local
+            header.systems[name]["adapter_key"] = adapter.key
+            header.artifacts[name] = {"adapter": str(adapter.path), "lineage": str(adapter.lineage_path)}
     run.write_header(header)
 
 
