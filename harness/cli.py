@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="ignore and do not fill the response cache")
     run.add_argument("--cache-dir", metavar="DIR", help="response cache folder (default $HARNESS_CACHE_DIR or ~/.cache/harness)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--no-report", action="store_true", help="skip report.md/html and charts (harness report RUN_DIR writes them later)")
     run.add_argument("--exclude-leaked", action="store_true", help="drop test examples whose input is also in the train split")
 
     validate = _command(sub, "validate", "check a suite file and its dataset; exit 0 valid, 2 invalid", _validate)
@@ -112,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             progress=not args.no_progress,
             exclude_leaked=args.exclude_leaked,
+            reports=not args.no_report,
         )
         outcome = start_run(args.suite, options)
     from harness.console import print_outcome

@@ -34,6 +34,7 @@ class RunOptions:
     cache_dir: Path | None = None
     progress: bool = True
     exclude_leaked: bool = False
+    reports: bool = True
 
     def recorded(self) -> dict[str, Any]:
         """The options a resume must reuse to finish the same run."""

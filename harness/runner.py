@@ -118,7 +118,7 @@ async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | No
         status = "interrupted"
     finally:
         run.close()
-        header = finish(run, run.read_header(), status=status)
+        header = finish(run, run.read_header(), status=status, reports=plan.options.reports)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
@@ -162,7 +162,7 @@ def degraded_metrics(rows: list[dict[str, Any]], max_error_rate: float) -> list[
     return notes
 
 
-def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
+def finish(run: RunDir, header: RunHeader, *, status: str, reports: bool = True) -> RunHeader:
     """Write summary.csv from samples.jsonl and close the header with counts and status."""
     rows = list(run.iter_sample_dicts())
     settings = header.settings
@@ -180,6 +180,8 @@ def finish(run: RunDir, header: RunHeader, *, status: str) -> RunHeader:
     header.status = status  # type: ignore[assignment]
     header.ended_at = now()
     run.write_header(header)
+    if not reports:
+        return header
     from harness.report import write_reports  # lazy: matplotlib loads only here
 
     try:
