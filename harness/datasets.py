@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import DatasetError
-from harness.suite.model import DatasetConfig, DatasetSource, Suite
+from harness.suite.model import DatasetSource, Suite
 from harness.types import Example
 
 
