@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import sys
+from pathlib import Path
 from typing import Any
 
 from harness.rundir import RunDir
@@ -12,7 +14,7 @@ HEADLINE_LIMIT = 8
 
 def print_outcome(outcome: Any) -> None:
     header = outcome.header
-    rows = [r for r in _summary_rows(outcome.path)]
+    rows = _summary_rows(outcome.path)
     metrics = list(dict.fromkeys(r["metric"] for r in rows))[:HEADLINE_LIMIT]
     systems = list(dict.fromkeys(r["system"] for r in rows))
     by_key = {(r["system"], r["metric"]): r for r in rows}
@@ -45,10 +47,8 @@ def _cell(row: dict[str, str] | None) -> str:
     return text
 
 
-def _summary_rows(path: Any) -> list[dict[str, str]]:
-    import csv
-
-    summary = RunDir(path).path / RunDir.SUMMARY
+def _summary_rows(path: Path) -> list[dict[str, str]]:
+    summary = Path(path) / RunDir.SUMMARY
     if not summary.exists():
         return []
     with summary.open(newline="") as handle:

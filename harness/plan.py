@@ -60,9 +60,6 @@ class RunPlan:
     leakage: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
-    def models(self) -> set[str]:
-        return {m for c in self.suite.systems.values() if (m := getattr(c, "model", None))}
-
 
 def default_run_dir(suite_name: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -21,6 +21,16 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     return cache
 
 
+@pytest.fixture
+def fresh_index_memory():
+    """Retrieval indexes shared in memory between systems start and end each test empty."""
+    from harness.retrieval.store import clear_memory
+
+    clear_memory()
+    yield
+    clear_memory()
+
+
 def write_suite(folder: Path, suite: dict[str, Any], name: str = "suite.yaml") -> Path:
     path = folder / name
     path.write_text(yaml.safe_dump(suite, sort_keys=False), encoding="utf-8")

@@ -10,7 +10,6 @@ import pytest
 from harness.errors import ConfigError, SuiteError
 from harness.gateway import Gateway
 from harness.retrieval.config import resolve_suite_retrieval
-from harness.retrieval.store import clear_memory
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
 from harness.types import Example
@@ -26,11 +25,7 @@ CORPUS = {
 QUESTION = "How many days do I have to return a device?"
 
 
-@pytest.fixture(autouse=True)
-def fresh_memory():
-    clear_memory()
-    yield
-    clear_memory()
+pytestmark = pytest.mark.usefixtures("fresh_index_memory")
 
 
 @pytest.fixture

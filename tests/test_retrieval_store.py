@@ -15,11 +15,7 @@ CHUNKING = ChunkingConfig(strategy="paragraph", size=50)
 MODEL = "fake/bow"
 
 
-@pytest.fixture(autouse=True)
-def fresh_memory():
-    clear_memory()
-    yield
-    clear_memory()
+pytestmark = pytest.mark.usefixtures("fresh_index_memory")
 
 
 @pytest.fixture
