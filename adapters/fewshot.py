@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from adapters.prompting import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate, render
+from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate, render
 from harness.errors import ConfigError
 from harness.systems import SystemContext, system_kind
 from harness.types import Example, Response

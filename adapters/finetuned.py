@@ -2,7 +2,7 @@
 
 With a `train:` block the system trains a LoRA of a local base model on the suite's train split
 (prompt = this system's own template, target = the reference in the suite's answer format) the
-first time it is set up, caches it, and serves base + adapter through the local provider.
+first time it is set up, caches it, and serves base + LoRA through the local provider.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from adapters.prompting import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
+from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
 from harness.finetune.config import TrainConfig, base_spec, check_train_size, check_trainer_installed
 from harness.finetune.data import TrainingRecord, has_target, target_text
 from harness.systems import SystemContext, system_kind
@@ -64,7 +64,7 @@ class FinetunedSystem:
         self.config = config
         self.context = context
         self.examples = [e for e in context.train if has_target(e)]
-        self.adapter: Any = None
+        self.lora: Any = None
         self.base = None
         self._serving = config
         self._lock = asyncio.Lock()
@@ -86,19 +86,19 @@ class FinetunedSystem:
         return records
 
     async def setup(self, *, force: bool = False) -> None:
-        """Find the cached adapter or train it (once; the runner awaits this before the first sample)."""
+        """Find the cached LoRA or train it (once; the runner awaits this before the first sample)."""
         if self.config.train is None:
             return
         async with self._lock:
-            if self.adapter is not None and not force:
+            if self.lora is not None and not force:
                 return
             from harness.finetune.isolated import run_isolated
-            from harness.finetune.store import AdapterStore, adapter_key, ensure_adapter
+            from harness.finetune.store import LoraStore, lora_key, ensure_lora
 
             records = await self.training_records()
             extras = self.context.extras
             trainer = extras.get(TRAINER_EXTRA)
-            found = None if force else AdapterStore(self.context.cache_dir).find(adapter_key(records, self.config.train, self.base))
+            found = None if force else LoraStore(self.context.cache_dir).find(lora_key(records, self.config.train, self.base))
             arguments = (records, self.config.train, self.base, self.context.cache_dir)
             options = {
                 "prompt": self.config.prompt.model_dump(),
@@ -107,17 +107,17 @@ class FinetunedSystem:
                 "built_for": {"suite": self.context.suite.name, "system": self.context.name},
             }
             if found is not None:
-                self.adapter = found
+                self.lora = found
             elif trainer is not None:  # a test's stand-in trainer runs in this process
-                self.adapter = await asyncio.to_thread(ensure_adapter, *arguments, trainer=trainer, **options)
+                self.lora = await asyncio.to_thread(ensure_lora, *arguments, trainer=trainer, **options)
             else:
-                self.adapter = await run_isolated(ensure_adapter, *arguments, **options)
+                self.lora = await run_isolated(ensure_lora, *arguments, **options)
             params = self.config.params
-            extra = {**params.extra, "lora_path": str(self.adapter.path)}
+            extra = {**params.extra, "lora_path": str(self.lora.path)}
             self._serving = self.config.model_copy(update={"params": params.model_copy(update={"extra": extra})})
 
     async def respond(self, example: Example) -> Response:
-        if self.config.train is not None and self.adapter is None:
+        if self.config.train is not None and self.lora is None:
             await self.setup()  # used without the runner (Python API)
         prompted = await self.prompt_for(example)
         response = await generate(self._serving, self.context, prompted.messages)
@@ -126,8 +126,8 @@ class FinetunedSystem:
             response.retrieved = prompted.chunks
             response.timings.retrieval_s = prompted.retrieval_s
             response.timings.total_s = (prompted.retrieval_s or 0.0) + generation_s
-        if self.adapter is not None:
-            response.metadata["adapter"] = {"key": self.adapter.key, "path": str(self.adapter.path)}
+        if self.lora is not None:
+            response.metadata["lora"] = {"key": self.lora.key, "path": str(self.lora.path)}
         return response
 
 

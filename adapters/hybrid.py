@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from adapters.finetuned import FinetunedConfig, FinetunedSystem, Prompted
-from adapters.prompting import base_variables, build_messages
+from adapters.generation import base_variables, build_messages
 from adapters.rag import CONTEXT_VARIABLES, ContextPrompt, RetrievalStage, UsesRetrieval, format_context, with_context_placeholder
 from harness.systems import SystemContext, system_kind
 from harness.types import Example

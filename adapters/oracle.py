@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from adapters.prompting import LLMSystemConfig, check_template
+from adapters.generation import LLMSystemConfig, check_template
 from adapters.rag import (
     CONTEXT_VARIABLES,
     ContextPrompt,

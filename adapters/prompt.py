@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from adapters.prompting import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
+from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
 from harness.systems import SystemContext, system_kind
 from harness.types import Example, Response
 

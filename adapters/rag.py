@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 
 from pydantic import BaseModel, Field
 
-from adapters.prompting import (
+from adapters.generation import (
     BASE_VARIABLES,
     LLMSystemConfig,
     PromptTemplate,

@@ -44,7 +44,7 @@ async def main(rounds: int) -> None:
     from harness.gateway import Gateway, GenerationParams, ModelRequest
     from harness.local.generator import get_pool, import_llama_cpp, llama_settings
     from harness.local.model_file import gemma_path
-    from harness.local.prompt import call_options, render_prompt
+    from harness.local.completion_prompt import call_options, render_prompt
 
     settings = llama_settings()
     started = time.perf_counter()

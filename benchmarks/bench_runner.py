@@ -48,7 +48,7 @@ def timed_run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, i
 def in_process_run(suite: Path, out: Path, *, reports: bool = True) -> float:
     """The run itself (plan, calls, scoring, summary, reports) with litellm already imported:
     what a long-lived process such as a notebook pays per run."""
-    from harness.api import start_run
+    from harness.launch import start_run
     from harness.gateway.providers import load_litellm
     from harness.plan import RunOptions
 

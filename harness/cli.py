@@ -90,7 +90,7 @@ def _command(sub: Any, name: str, help_text: str, handler: Callable[[argparse.Na
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.api import resume_run, start_run
+    from harness.launch import resume_run, start_run
     from harness.errors import HarnessError
     from harness.plan import RunOptions
 

@@ -20,7 +20,7 @@ from harness.types import Example
 _PUNCTUATION = {ord(c): None for c in string.punctuation}
 
 
-def normalise(text: str) -> str:
+def canonical_question(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").lower()
     text = "".join(c for c in text.translate(_PUNCTUATION) if not unicodedata.category(c).startswith("P"))
     return " ".join(text.split())
@@ -30,8 +30,8 @@ def find_leaks(test: Iterable[Example], train: Iterable[Example]) -> list[tuple[
     """(test id, train id) for every test example whose normalised input equals a train input."""
     by_text: dict[str, list[str]] = {}
     for example in train:
-        by_text.setdefault(normalise(example.input), []).append(example.id)
-    return [(t.id, train_id) for t in test for train_id in by_text.get(normalise(t.input), [])]
+        by_text.setdefault(canonical_question(example.input), []).append(example.id)
+    return [(t.id, train_id) for t in test for train_id in by_text.get(canonical_question(t.input), [])]
 
 
 @dataclass

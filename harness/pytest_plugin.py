@@ -127,7 +127,7 @@ class HarnessRunner:
         model: str | None = None,
         use_cache: bool = True,
     ) -> SuiteRun:
-        from harness.api import start_run
+        from harness.launch import start_run
         from harness.plan import RunOptions
 
         path = self._find(suite)

@@ -52,8 +52,10 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
+            from harness.errors import ConfigError
+
             known = ", ".join(sorted(self._entries)) or "none"
-            raise KeyError(f"unknown {self.what} {name!r} (known: {known})") from None
+            raise ConfigError(f"unknown {self.what} {name!r} (known: {known})") from None
 
     def names(self) -> list[str]:
         return sorted(self._entries)

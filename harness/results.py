@@ -1,6 +1,6 @@
 """Notebook and script API: run a suite or load a run directory, get DataFrames and Figures.
 
-`run_suite` works inside Jupyter's running event loop without nest_asyncio: harness.api runs
+`run_suite` works inside Jupyter's running event loop without nest_asyncio: harness.launch runs
 the run's own loop in a worker thread there. `arun_suite` is the `await` form; it runs the same
 code in a thread, so the caller's loop (the notebook) stays responsive.
 """
@@ -203,7 +203,7 @@ def _run_options(options: dict[str, Any]) -> Any:
 def run_suite(suite_path: str | Path, **options: Any) -> RunResults:
     """Run a suite like `harness run` and load the result. Options are RunOptions fields:
     out, limit, systems, use_cache, model, judge_model, cache_dir, progress."""
-    from harness.api import start_run
+    from harness.launch import start_run
 
     outcome = start_run(suite_path, _run_options(options))
     return load_run(outcome.path)

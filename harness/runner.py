@@ -126,17 +126,17 @@ async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | No
 
 async def _setup_systems(plan: RunPlan, run: RunDir) -> None:
     """Systems with slow set-up (an index, a training run) do it once, before the first sample.
-    What they built (an adapter and its lineage) is recorded in run.json."""
+    What they built (a LoRA and its lineage) is recorded in run.json."""
     header = run.read_header()
     for name, system in plan.systems.items():
         setup = getattr(system, "setup", None)
         if setup is not None:
             await setup()
-        adapter = getattr(system, "adapter", None)
-        if adapter is not None:
+        lora = getattr(system, "lora", None)
+        if lora is not None:
             # the key (a hash of data, config and base model) is part of what ran; paths are local
-            header.systems[name]["adapter_key"] = adapter.key
-            header.artifacts[name] = {"adapter": str(adapter.path), "lineage": str(adapter.lineage_path)}
+            header.systems[name]["lora_key"] = lora.key
+            header.artifacts[name] = {"lora": str(lora.path), "lineage": str(lora.lineage_path)}
     run.write_header(header)
 
 

@@ -100,6 +100,36 @@ class Score(BaseModel):
         return cls(name=name, status="error", reason=reason, detail=detail)
 
 
+MetricGroup = Literal["correctness", "faithfulness", "retrieval", "format", "abstention", "cost", "quality"]
+
+
+class MetricInfo(BaseModel):
+    """How to read one score name: which way is better, its unit, what it measures.
+
+    Declared by each metric type and recorded per score name in run.json, so reports, compare
+    and gate read the direction from the run instead of guessing it from the name.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    higher_is_better: bool = True
+    unit: str | None = Field(None, description="None: a unitless score (usually 0..1); else 's', 'usd', 'tokens', ...")
+    group: MetricGroup = "quality"
+
+
+_COST_NAMES = {"latency_s": "s", "cost_usd": "usd", "tokens_in": "tokens", "tokens_out": "tokens", "error_rate": None}
+
+
+def infer_metric_info(name: str) -> MetricInfo:
+    """The rule for names whose metric declared nothing (runs written before metric info was
+    recorded, plug-ins without `info`): the cost side is lower-is-better, the rest higher."""
+    if name in _COST_NAMES:
+        return MetricInfo(higher_is_better=False, unit=_COST_NAMES[name], group="cost")
+    if name.endswith("_latency_s"):
+        return MetricInfo(higher_is_better=False, unit="s", group="cost")
+    return MetricInfo()
+
+
 class Sample(BaseModel):
     """One line of samples.jsonl: a system's response to an example, with its scores."""
 

@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-dev}"
 if [ ! -x .venv/bin/python ]; then
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "error: the harness needs Python 3.11 or newer; python3 is $(python3 --version 2>&1)" >&2
+    exit 2
+  fi
   python3 -m venv .venv
 fi
 py=.venv/bin/python

@@ -16,7 +16,7 @@ from harness.finetune.data import TrainingRecord, data_hash, target_text
 from harness.finetune.gguf_lora import pair_lora_weights, read_gguf_lora, write_gguf_lora
 from harness.finetune.hosted import hosted_base, manual_instructions, poll_job, write_chat_jsonl
 from harness.gateway import Gateway
-from harness.local.prompt import render_prompt
+from harness.local.completion_prompt import render_prompt
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
 from harness.types import Example
@@ -163,7 +163,7 @@ def test_gguf_lora_writer_names_and_shapes(tmp_path):
             prefix = f"base_model.model.model.layers.{layer}.{module}"
             state[f"{prefix}.lora_A.weight"] = rng.standard_normal((8, n_in), dtype=np.float32)
             state[f"{prefix}.lora_B.weight"] = rng.standard_normal((n_out, 8), dtype=np.float32)
-    path = tmp_path / "adapter.gguf"
+    path = tmp_path / "lora.gguf"
     assert write_gguf_lora(state, path, architecture="gemma3", n_layers=2, alpha=16) == 8
     info = read_gguf_lora(path)
     assert (info["architecture"], info["type"], info["adapter_type"], info["alpha"]) == ("gemma3", "adapter", "lora", 16.0)

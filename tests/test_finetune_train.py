@@ -29,9 +29,9 @@ async def test_tiny_training_run_gives_a_loadable_adapter(tmp_path):
         data=rows(n_train=8, n_test=1),
     )
     await system.setup()
-    adapter = system.adapter
-    lineage = adapter.lineage()
-    assert adapter.trained and len(lineage["loss_per_step"]) == 3
+    lora = system.lora
+    lineage = lora.lineage()
+    assert lora.trained and len(lineage["loss_per_step"]) == 3
     assert all(loss > 0 for loss in lineage["loss_per_step"])
     assert lineage["training_data"]["n_examples"] == 8 and lineage["training_data"]["n_truncated"] == 0
     assert lineage["trainable_parameters"] > 1_000_000
@@ -39,7 +39,7 @@ async def test_tiny_training_run_gives_a_loadable_adapter(tmp_path):
 
     from harness.finetune.gguf_lora import read_gguf_lora
 
-    info = read_gguf_lora(adapter.path)
+    info = read_gguf_lora(lora.path)
     assert (info["type"], info["adapter_type"], info["alpha"]) == ("adapter", "lora", 16.0)
     assert len(info["tensors"]) == 18 * 7 * 2  # 18 layers x q/k/v/o/gate/up/down x A/B
 
@@ -47,7 +47,7 @@ async def test_tiny_training_run_gives_a_loadable_adapter(tmp_path):
 
     from harness.local.model_file import gemma_path
 
-    llama = llama_cpp.Llama(model_path=str(gemma_path()), lora_path=str(adapter.path), n_ctx=256, n_threads=2, verbose=False)
+    llama = llama_cpp.Llama(model_path=str(gemma_path()), lora_path=str(lora.path), n_ctx=256, n_threads=2, verbose=False)
     try:
         out = llama.create_completion("Question: Which colour is item 1?\nAnswer:", max_tokens=8, temperature=0)
         assert out["usage"]["completion_tokens"] > 0
@@ -56,7 +56,7 @@ async def test_tiny_training_run_gives_a_loadable_adapter(tmp_path):
 
     response = await system.respond(system.context.test[0])  # base + adapter through the gateway
     assert response.error is None and response.text
-    assert response.metadata["adapter"]["path"] == str(adapter.path)
+    assert response.metadata["lora"]["path"] == str(lora.path)
 
 
 def test_tokens_are_llama_cpp_tokens_with_loss_on_the_target_only():

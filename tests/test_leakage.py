@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.leakage import check_leakage, find_leaks, normalise
+from harness.leakage import check_leakage, find_leaks, canonical_question
 from harness.types import Example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,9 +16,9 @@ def ex(id: str, text: str, split: str = "test") -> Example:
 
 
 def test_normalise():
-    assert normalise("  What IS the  Warranty?\n") == "what is the warranty"
-    assert normalise("What’s the price — in €?") == "whats the price in €"
-    assert normalise("Ｆｕｌｌ width") == "full width"
+    assert canonical_question("  What IS the  Warranty?\n") == "what is the warranty"
+    assert canonical_question("What’s the price — in €?") == "whats the price in €"
+    assert canonical_question("Ｆｕｌｌ width") == "full width"
 
 
 def test_find_leaks_matches_after_normalisation():

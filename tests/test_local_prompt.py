@@ -11,7 +11,7 @@ import pytest
 
 from harness.gateway import Gateway, ModelCallError, ModelRequest
 from harness.local.catalog import LocalModelError, resolve_model
-from harness.local.prompt import (
+from harness.local.completion_prompt import (
     DEFAULT_STOPS,
     OutputFormat,
     call_options,
@@ -153,7 +153,7 @@ def test_lora_instance_key_follows_the_adapter_file(tmp_path: Path) -> None:
 
     from harness.local.generator import _instance_key
 
-    adapter = tmp_path / "adapter.gguf"
+    adapter = tmp_path / "lora.gguf"
     with pytest.raises(LocalModelError, match="LoRA adapter not found"):
         _instance_key(str(adapter), 1.0)
     adapter.write_bytes(b"v1")

@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.compare.baseline import load
-    from harness.compare.compare import Settings, compare
+    from harness.compare.compare import CompareSettings, compare
     from harness.compare.render import comparison_markdown, to_json
     from harness.errors import HarnessError
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     for side in (base, new):
         if side.kind == "run" and side.status != "complete":
             print(f"warning: {side.source} is {side.status}, not complete", file=sys.stderr)
-    comparison = compare(base, new, Settings(permutations=args.permutations, alpha=args.alpha, seed=args.seed))
+    comparison = compare(base, new, CompareSettings(permutations=args.permutations, alpha=args.alpha, seed=args.seed))
     text = to_json(comparison.to_dict()) if args.format == "json" else comparison_markdown(comparison)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from harness.compare.scoreset import ScoreSet
 
 
 @dataclass
-class Settings:
+class CompareSettings:
     permutations: int = 10_000
     bootstrap_samples: int = 2000
     confidence: float = 0.95
@@ -67,7 +67,7 @@ class SystemCoverage:
 class Comparison:
     base: ScoreSet
     new: ScoreSet
-    settings: Settings
+    settings: CompareSettings
     rows: list[Row]
     changes: list[Change]
     coverage: list[SystemCoverage]
@@ -94,12 +94,12 @@ class Comparison:
         }
 
 
-def compare(base: ScoreSet, new: ScoreSet, settings: Settings | None = None) -> Comparison:
+def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = None) -> Comparison:
     import numpy as np
 
     from harness.compare.stats import holm, paired_test, stable_seed
 
-    settings = settings or Settings()
+    settings = settings or CompareSettings()
     changes = detect(base, new)
     changed_systems = {c.name for c in changes if c.what == "system"}
     edited = edited_examples(base, new)

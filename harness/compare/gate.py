@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.compare.changes import Change
-from harness.compare.compare import Comparison, Settings, compare
+from harness.compare.compare import Comparison, CompareSettings, compare
 from harness.compare.config import GateConfig, GateRule
 from harness.compare.direction import higher_is_better
 from harness.compare.scoreset import ScoreSet
@@ -80,7 +80,7 @@ def evaluate(
     """Judge `run` against `baseline`. Raises HarnessError for a rule that matches nothing."""
     from harness.compare.stats import holm
 
-    comparison = compare(baseline, run, Settings(permutations=config.permutations, alpha=config.alpha, seed=seed))
+    comparison = compare(baseline, run, CompareSettings(permutations=config.permutations, alpha=config.alpha, seed=seed))
     result = GateResult(config, comparison, [])
     if comparison.changes and not allow_changed:
         result.blocked = list(comparison.changes)

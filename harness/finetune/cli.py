@@ -1,7 +1,7 @@
 """`harness finetune SUITE --system NAME`: train (or find) a system's LoRA now, or export hosted JSONL.
 
 `harness run` trains on demand too; this command does it ahead of time, with a progress bar,
-and prints the adapter path as the last line. Imports stay inside `run` (this module is
+and prints the LoRA path as the last line. Imports stay inside `run` (this module is
 imported for `harness --help`).
 """
 
@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HELP = "train a finetuned/hybrid system's LoRA adapter now (or write hosted fine-tuning JSONL)"
+HELP = "train a finetuned/hybrid system's LoRA now (or write hosted fine-tuning JSONL)"
 FINETUNABLE = ("finetuned", "hybrid")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("suite", help="suite YAML file")
     parser.add_argument("--system", metavar="NAME", help="the finetuned or hybrid system (default: the only one)")
-    parser.add_argument("--force", action="store_true", help="train again even when a cached adapter matches")
+    parser.add_argument("--force", action="store_true", help="train again even when a cached LoRA matches")
     parser.add_argument("--hosted", action="store_true", help="write OpenAI chat fine-tuning JSONL instead of training locally")
     parser.add_argument("--out", metavar="FILE", help="JSONL path for --hosted (default: finetune-<suite>-<system>.jsonl)")
     parser.add_argument("--submit", action="store_true", help="with --hosted: upload it and start the job through litellm (needs OPENAI_API_KEY), then poll it")
@@ -46,19 +46,19 @@ def run(args: argparse.Namespace) -> int:
             "add train: {...} to train a LoRA here, or use --hosted to export its training data"
         )
     asyncio.run(system.setup(force=args.force))
-    adapter = system.adapter
-    lineage = adapter.lineage()
+    lora = system.lora
+    lineage = lora.lineage()
     seconds = lineage.get("wall_time_s", {})
-    if adapter.trained:
+    if lora.trained:
         losses = lineage.get("loss_per_step") or [None]
         print(
             f"trained {len(lineage.get('loss_per_step', []))} steps on {lineage['training_data']['n_examples']} examples "
-            f"in {seconds.get('total', 0):.0f} s (final loss {losses[-1]}); lineage: {adapter.lineage_path}",
+            f"in {seconds.get('total', 0):.0f} s (final loss {losses[-1]}); lineage: {lora.lineage_path}",
             file=sys.stderr,
         )
     else:
-        print(f"cached adapter {adapter.key} (no training; --force to retrain); lineage: {adapter.lineage_path}", file=sys.stderr)
-    print(adapter.path)
+        print(f"cached LoRA {lora.key} (no training; --force to retrain); lineage: {lora.lineage_path}", file=sys.stderr)
+    print(lora.path)
     return 0
 
 

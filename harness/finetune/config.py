@@ -19,7 +19,7 @@ INSTALL_HINT = "pip install -e '.[finetune]'"
 TRAINER_MODULES = {"torch": "torch", "transformers": "transformers", "peft": "peft", "accelerate": "accelerate",
                    "gguf": "gguf", "llama_cpp": "llama-cpp-python"}
 DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-# Bump when the trainer or writer changes what a given config produces: old adapters stop matching.
+# Bump when the trainer or writer changes what a given config produces: old LoRAs stop matching.
 TRAINER_VERSION = 1
 
 
@@ -30,7 +30,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_model: str | None = Field(
-        None, description="Model to fine-tune and serve the adapter on; default: the system's `model`."
+        None, description="Model to fine-tune and serve the LoRA on; default: the system's `model`."
     )
     lora_r: int = Field(8, gt=0)
     lora_alpha: float = Field(16.0, gt=0)
@@ -55,7 +55,7 @@ class TrainConfig(BaseModel):
         return max(1, math.ceil((self.epochs or 1.0) * n_examples / self.batch_size))
 
     def hyperparameters(self) -> dict:
-        """Everything that changes the adapter (base model is recorded separately with its hash)."""
+        """Everything that changes the LoRA (base model is recorded separately with its hash)."""
         return self.model_dump(exclude={"base_model"})
 
 

@@ -25,13 +25,13 @@ class TrainingRecord:
 
     def prompt_text(self) -> str:
         """The exact text the local provider feeds llama.cpp for these messages."""
-        from harness.local.prompt import render_prompt
+        from harness.local.completion_prompt import render_prompt
 
         return render_prompt(self.messages)
 
     def completion_text(self) -> str:
         """The target as the model continues the prompt: after "Answer:" on the same line."""
-        from harness.local.prompt import ends_with_answer_cue
+        from harness.local.completion_prompt import ends_with_answer_cue
 
         prompt = self.prompt_text()
         if ends_with_answer_cue(prompt):

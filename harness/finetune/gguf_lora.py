@@ -1,4 +1,4 @@
-"""PEFT LoRA weights -> a GGUF LoRA adapter that llama.cpp (`Llama(lora_path=...)`) loads.
+"""PEFT LoRA weights -> a GGUF LoRA that llama.cpp (`Llama(lora_path=...)`) loads.
 
 llama.cpp's own `convert_lora_to_gguf.py` ships only in its source tree and needs the HF config
 with `architectures`, which a GGUF-loaded model lacks; the format is small enough to write here:
@@ -35,7 +35,7 @@ def pair_lora_weights(state: Mapping[str, Any]) -> dict[str, tuple[np.ndarray, n
 def write_gguf_lora(
     state: Mapping[str, Any], path: Path, *, architecture: str, n_layers: int, alpha: float, dtype: str = "f16"
 ) -> int:
-    """Write the adapter; returns the number of tensors. `architecture` is the GGUF arch name (gemma3)."""
+    """Write the LoRA; returns the number of tensors. `architecture` is the GGUF arch name (gemma3)."""
     import gguf
 
     arch = next((a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == architecture), None)
@@ -65,7 +65,7 @@ def write_gguf_lora(
 
 
 def read_gguf_lora(path: Path) -> dict[str, Any]:
-    """Metadata and tensor shapes of a written adapter (for tests and `harness finetune` output)."""
+    """Metadata and tensor shapes of a written LoRA (for tests and `harness finetune` output)."""
     import gguf
 
     reader = gguf.GGUFReader(str(path))

@@ -1,7 +1,7 @@
-"""The lineage record written beside each adapter: enough to say what it is and to rebuild it.
+"""The lineage record written beside each LoRA: enough to say what it is and to rebuild it.
 
 A result from a fine-tuned system is only comparable if one can tell which base file, which
-data, which settings and which library versions made the adapter; the record keeps them.
+data, which settings and which library versions made the LoRA; the record keeps them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def build_lineage(
     hyperparameters: dict[str, Any],
     prompt: dict[str, Any],
     result: Any,
-    adapter: dict[str, Any],
+    lora: dict[str, Any],
     built_for: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`result` is a trainer TrainResult: losses, counts, seconds, device."""
@@ -47,7 +47,7 @@ def build_lineage(
         "wall_time_s": {k: round(v, 3) for k, v in result.seconds.items()},
         "device": result.device,
         "trainable_parameters": result.trainable_parameters,
-        "adapter": adapter,
+        "lora": lora,
         "libraries": library_versions(),
         "python": platform.python_version(),
         "built_for": built_for or {},

@@ -1,8 +1,8 @@
-"""Trained adapters cached under `<cache>/adapters/<key>`, the key hashing data + config + base file.
+"""Trained LoRAs cached under `<cache>/loras/<key>`, the key hashing data + config + base file.
 
 A folder under its final name is complete by construction: it is built under a private temp
 name and renamed in one step, so a killed training run leaves only a `.tmp-*` folder that no
-lookup ever mistakes for an adapter (and the next build of that key deletes). A file lock keeps
+lookup ever mistakes for an LoRA (and the next build of that key deletes). A file lock keeps
 two processes from training the same key at once.
 """
 
@@ -24,11 +24,11 @@ from harness.finetune.config import TRAINER_VERSION, BaseModelSpec, TrainConfig
 from harness.finetune.data import TrainingRecord, data_hash
 from harness.finetune.lineage import LINEAGE_FILE, build_lineage, read_lineage, write_lineage
 
-ADAPTER_FILE = "adapter.gguf"
+LORA_FILE = "lora.gguf"
 Trainer = Callable[..., Any]  # train_lora's signature; tests pass a fake
 
 
-def adapter_key(records: list[TrainingRecord], config: TrainConfig, base: BaseModelSpec) -> str:
+def lora_key(records: list[TrainingRecord], config: TrainConfig, base: BaseModelSpec) -> str:
     blob = json.dumps(
         {
             "trainer": TRAINER_VERSION,
@@ -42,14 +42,14 @@ def adapter_key(records: list[TrainingRecord], config: TrainConfig, base: BaseMo
 
 
 @dataclass
-class Adapter:
+class TrainedLora:
     key: str
     folder: Path
     trained: bool = False  # True when this call trained it (False: found in the cache)
 
     @property
     def path(self) -> Path:
-        return self.folder / ADAPTER_FILE
+        return self.folder / LORA_FILE
 
     @property
     def lineage_path(self) -> Path:
@@ -59,14 +59,14 @@ class Adapter:
         return read_lineage(self.folder)
 
 
-class AdapterStore:
+class LoraStore:
     def __init__(self, cache_dir: Path):
-        self.root = Path(cache_dir) / "adapters"
+        self.root = Path(cache_dir) / "loras"
 
-    def find(self, key: str) -> Adapter | None:
+    def find(self, key: str) -> TrainedLora | None:
         folder = self.root / key
-        if (folder / ADAPTER_FILE).is_file() and (folder / LINEAGE_FILE).is_file():
-            return Adapter(key, folder)
+        if (folder / LORA_FILE).is_file() and (folder / LINEAGE_FILE).is_file():
+            return TrainedLora(key, folder)
         return None
 
     @contextlib.contextmanager
@@ -74,7 +74,7 @@ class AdapterStore:
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             import fcntl
-        except ImportError:  # no flock (Windows): the atomic rename still keeps adapters whole
+        except ImportError:  # no flock (Windows): the atomic rename still keeps LoRAs whole
             yield
             return
         with open(self.root / f".{key}.lock", "w") as handle:
@@ -84,8 +84,8 @@ class AdapterStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def build(self, key: str, make: Callable[[Path], None], *, force: bool = False) -> Adapter:
-        """The cached adapter for `key`, or `make(temp_folder)` it and publish it atomically."""
+    def build(self, key: str, make: Callable[[Path], None], *, force: bool = False) -> TrainedLora:
+        """The cached LoRA for `key`, or `make(temp_folder)` it and publish it atomically."""
         with self._locked(key):
             if not force and (found := self.find(key)):
                 return found
@@ -103,10 +103,10 @@ class AdapterStore:
                 os.rename(temp, final)
             finally:
                 shutil.rmtree(temp, ignore_errors=True)
-            return Adapter(key, final, trained=True)
+            return TrainedLora(key, final, trained=True)
 
 
-def ensure_adapter(
+def ensure_lora(
     records: list[TrainingRecord],
     config: TrainConfig,
     base: BaseModelSpec,
@@ -117,10 +117,10 @@ def ensure_adapter(
     trainer: Trainer | None = None,
     progress: bool = True,
     built_for: dict[str, Any] | None = None,
-) -> Adapter:
-    """Train (or find) the adapter for these records; blocking, run it off the event loop."""
-    store = AdapterStore(cache_dir)
-    key = adapter_key(records, config, base)
+) -> TrainedLora:
+    """Train (or find) the LoRA for these records; blocking, run it off the event loop."""
+    store = LoraStore(cache_dir)
+    key = lora_key(records, config, base)
     if not force and (found := store.find(key)):
         return found
     if trainer is None:
@@ -128,8 +128,8 @@ def ensure_adapter(
 
     def make(folder: Path) -> None:
         with training_progress(enabled=progress, label=built_for.get("system") if built_for else None) as view:
-            result = trainer(records, config, base, folder / ADAPTER_FILE, on_step=view.step, on_status=view.status)
-        adapter_file = folder / ADAPTER_FILE
+            result = trainer(records, config, base, folder / LORA_FILE, on_step=view.step, on_status=view.status)
+        lora_file = folder / LORA_FILE
         record = build_lineage(
             key=key,
             base={"name": base.name, "architecture": base.architecture, "file_sha256": base.sha256},
@@ -137,7 +137,7 @@ def ensure_adapter(
             hyperparameters={**config.hyperparameters(), "total_steps": len(result.losses)},
             prompt=prompt,
             result=result,
-            adapter={"file": ADAPTER_FILE, "bytes": adapter_file.stat().st_size, "sha256": _sha256(adapter_file),
+            lora={"file": LORA_FILE, "bytes": lora_file.stat().st_size, "sha256": _sha256(lora_file),
                      "tensors": result.n_tensors},
             built_for=built_for,
         )

@@ -1,4 +1,4 @@
-"""The local LoRA trainer: transformers + peft on the dequantized GGUF base, then a GGUF adapter.
+"""The local LoRA trainer: transformers + peft on the dequantized GGUF base, then a GGUF LoRA.
 
 Tokens come from llama.cpp's own tokenizer (vocab-only load, under a second) so training sees
 the exact ids the served model sees: BOS + prompt, then the target and EOS. Loss is on the
@@ -152,23 +152,23 @@ def train_lora(
     records: list[TrainingRecord],
     config: TrainConfig,
     base: BaseModelSpec,
-    adapter_path: Path,
+    lora_path: Path,
     *,
     on_step: StepCallback | None = None,
     on_status: StatusCallback | None = None,
 ) -> TrainResult:
-    """Train a LoRA on `records` and write it to `adapter_path` as a GGUF adapter."""
+    """Train a LoRA on `records` and write it to `lora_path` as a GGUF LoRA."""
     with warnings.catch_warnings():  # library chatter about deprecations and a missing HF config
         warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*")
         warnings.filterwarnings("ignore", message=r"Could not find a config file.*")
-        return _train(records, config, base, adapter_path, on_step, on_status)
+        return _train(records, config, base, lora_path, on_step, on_status)
 
 
 def _train(
     records: list[TrainingRecord],
     config: TrainConfig,
     base: BaseModelSpec,
-    adapter_path: Path,
+    lora_path: Path,
     on_step: StepCallback | None,
     on_status: StatusCallback | None,
 ) -> TrainResult:
@@ -225,12 +225,12 @@ def _train(
             on_step(step, total, losses[-1])
     seconds["train"] = time.perf_counter() - train_started
 
-    status("writing the GGUF adapter")
+    status("writing the GGUF LoRA")
     convert_started = time.perf_counter()
     state = peft.get_peft_model_state_dict(model)
     n_tensors = write_gguf_lora(
         state,
-        adapter_path,
+        lora_path,
         architecture=base.architecture,
         n_layers=int(model.config.num_hidden_layers),
         alpha=config.lora_alpha,

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.local.catalog import LocalModelError, missing_extra
 from harness.local.model_file import gemma_path
-from harness.local.prompt import CallOptions, OutputFormat, schema_key
+from harness.local.completion_prompt import CallOptions, OutputFormat, schema_key
 
 MAX_INSTANCES = 2
 DEFAULT_CONTEXT = 8192

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from harness.local.catalog import LocalModelError, resolve_model
-from harness.local.prompt import call_options, render_prompt
+from harness.local.completion_prompt import call_options, render_prompt
 
 
 def _generate(messages: list[dict[str, Any]], optional_params: dict) -> Any:

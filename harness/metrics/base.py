@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from harness.registry import Registry
-from harness.types import Example, Response, Score
+from harness.types import Example, MetricInfo, Response, Score, infer_metric_info
 
 if TYPE_CHECKING:
     from harness.gateway import Gateway
@@ -21,8 +21,13 @@ class Metric(Protocol):
     """`names` lists every score name the metric emits (recall@1, recall@5, ...)."""
 
     names: list[str]
+    group: str = "quality"
 
     async def score(self, example: Example, response: Response) -> list[Score]: ...
+
+    def info(self, name: str) -> MetricInfo:
+        """Direction, unit and group of one of `names`; metric types override what differs."""
+        return MetricInfo(group=self.group)  # type: ignore[arg-type]
 
 
 class MetricConfig(BaseModel):
@@ -54,6 +59,17 @@ def metric_type(name: str, config: type[MetricConfig]) -> Callable[[MetricFactor
 
 def load_metric_types() -> Registry[MetricFactory]:
     return METRIC_TYPES.loaded()
+
+
+def metric_infos(metrics: list[Metric]) -> dict[str, MetricInfo]:
+    """Every score name of these metrics with its declared info (the name rule for a plug-in
+    that does not subclass Metric and so declares nothing)."""
+    found: dict[str, MetricInfo] = {}
+    for metric in metrics:
+        declared = isinstance(metric, Metric)
+        for name in metric.names:
+            found[name] = metric.info(name) if declared else infer_metric_info(name)
+    return found
 
 
 def failed_response_scores(metric: Metric, response: Response) -> list[Score]:

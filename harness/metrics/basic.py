@@ -6,14 +6,14 @@ import re
 import string
 from typing import Literal
 
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
 from harness.metrics.extract import answer_text
-from harness.types import Example, Response, Score
+from harness.types import Example, MetricInfo, Response, Score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
-def normalise(text: str) -> str:
+def normalise_answer(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces (the SQuAD normalisation)."""
     text = text.lower()
     text = "".join(ch for ch in text if ch not in set(string.punctuation))
@@ -27,7 +27,9 @@ class ExactMatchConfig(MetricConfig):
     mode: Literal["exact", "contains"] = "exact"
 
 
-class ExactMatch:
+class ExactMatch(Metric):
+    group = "correctness"
+
     def __init__(self, config: ExactMatchConfig, context: MetricContext):
         self.config = config
         self.name = "exact_match" if config.mode == "exact" else "contains_answer"
@@ -37,7 +39,7 @@ class ExactMatch:
         if example.reference is None:
             return [Score.undefined(self.name, "example has no reference answer")]
         text, source = answer_text(response, self.config.json_field)
-        got, want = normalise(text), normalise(example.reference)
+        got, want = normalise_answer(text), normalise_answer(example.reference)
         hit = got == want if self.config.mode == "exact" else bool(want) and want in got
         return [Score.ok(self.name, float(hit), source=source)]
 
@@ -49,13 +51,16 @@ class LatencyConfig(MetricConfig):
     type: Literal["latency"]
 
 
-class Latency:
+class Latency(Metric):
     """Per-sample seconds; retrieval/generation are `undefined` for systems without that stage."""
 
     names = ["latency_s", "retrieval_latency_s", "generation_latency_s"]
 
     def __init__(self, config: LatencyConfig, context: MetricContext):
         pass
+
+    def info(self, name: str) -> MetricInfo:
+        return MetricInfo(higher_is_better=False, unit="s", group="cost")
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         t = response.timings
@@ -74,7 +79,7 @@ class UsageConfig(MetricConfig):
     type: Literal["usage"]
 
 
-class UsageAndCost:
+class UsageAndCost(Metric):
     """Tokens in/out and cost in USD; `undefined` when the system does not report them (replay,
     custom systems) or the provider's price is unknown."""
 
@@ -82,6 +87,9 @@ class UsageAndCost:
 
     def __init__(self, config: UsageConfig, context: MetricContext):
         pass
+
+    def info(self, name: str) -> MetricInfo:
+        return MetricInfo(higher_is_better=False, unit="usd" if name == "cost_usd" else "tokens", group="cost")
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         cost = (

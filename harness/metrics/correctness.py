@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
-from harness.metrics.basic import normalise
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.basic import normalise_answer
 from harness.metrics.extract import answer_text
 from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
@@ -18,8 +18,8 @@ DEFAULT_EMBEDDING_MODEL = "local/all-minilm-l6-v2"
 
 
 def token_f1(prediction: str, reference: str) -> tuple[float, float, float]:
-    """SQuAD token F1 after normalise(): (f1, precision, recall). Both empty -> 1; one empty -> 0."""
-    got, want = normalise(prediction).split(), normalise(reference).split()
+    """SQuAD token F1 after normalise_answer(): (f1, precision, recall). Both empty -> 1; one empty -> 0."""
+    got, want = normalise_answer(prediction).split(), normalise_answer(reference).split()
     if not got or not want:
         same = float(got == want)
         return same, same, same
@@ -35,7 +35,8 @@ class TokenF1Config(MetricConfig):
     json_field: str | None = None
 
 
-class TokenF1:
+class TokenF1(Metric):
+    group = "correctness"
     names = ["token_f1"]
 
     def __init__(self, config: TokenF1Config, context: MetricContext | None = None):
@@ -58,7 +59,9 @@ class SemanticSimilarityConfig(MetricConfig):
     json_field: str | None = None
 
 
-class SemanticSimilarity:
+class SemanticSimilarity(Metric):
+    group = "correctness"
+
     """Cosine similarity of the answer's and the reference's embeddings (-1..1)."""
 
     names = ["semantic_similarity"]
@@ -92,7 +95,9 @@ class FactualCorrectnessConfig(MetricConfig):
     judge_model: str | None = Field(None, description="Overrides the suite's judge model.")
 
 
-class FactualCorrectness:
+class FactualCorrectness(Metric):
+    group = "correctness"
+
     """Judge-based (ragas FactualCorrectness algorithm): the answer's and the reference's claims are
     checked against each other; precision = answer claims the reference supports, recall =
     reference claims the answer supports. Needs a judge model: without one every score is `error`."""

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from harness.errors import ConfigError
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
-from harness.metrics.basic import normalise
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.basic import normalise_answer
 from harness.metrics.extract import answer_text, get_path, parse_json
 from harness.types import Example, Response, Score
 
@@ -47,7 +47,9 @@ class JsonValidConfig(MetricConfig):
     allow_fenced: bool = Field(True, description="Accept JSON inside a ``` fence (recorded as extracted: fenced).")
 
 
-class JsonValid:
+class JsonValid(Metric):
+    group = "format"
+
     def __init__(self, config: JsonValidConfig, context: MetricContext | None = None):
         self.config = config
         self.names = [config.name]
@@ -102,7 +104,9 @@ def make_validator(schema: dict[str, Any]) -> Any:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-class JsonSchema:
+class JsonSchema(Metric):
+    group = "format"
+
     def __init__(self, config: JsonSchemaConfig, context: MetricContext | None = None):
         self.config = config
         self.names = [config.name]
@@ -147,7 +151,9 @@ class RegexConfig(MetricConfig):
     ignore_case: bool = False
 
 
-class RegexMatch:
+class RegexMatch(Metric):
+    group = "format"
+
     def __init__(self, config: RegexConfig, context: MetricContext | None = None):
         self.config = config
         self.names = [config.name]
@@ -175,13 +181,15 @@ class ChoiceConfig(MetricConfig):
     normalise: bool = Field(True, description="Compare after SQuAD normalisation (case, punctuation, articles).")
 
 
-class ChoiceValid:
+class ChoiceValid(Metric):
+    group = "format"
+
     """1 when the answer is one of the allowed choices (the format check for classification)."""
 
     def __init__(self, config: ChoiceConfig, context: MetricContext | None = None):
         self.config = config
         self.names = [config.name]
-        self._key = normalise if config.normalise else str.strip
+        self._key = normalise_answer if config.normalise else str.strip
         self.allowed = {self._key(c): c for c in config.choices}
 
     async def score(self, example: Example, response: Response) -> list[Score]:
@@ -203,7 +211,9 @@ class FieldAccuracyConfig(MetricConfig):
     allow_fenced: bool = True
 
 
-class FieldAccuracy:
+class FieldAccuracy(Metric):
+    group = "format"
+
     """Share of the listed fields whose value in the output equals the reference JSON's."""
 
     def __init__(self, config: FieldAccuracyConfig, context: MetricContext | None = None):
@@ -212,7 +222,7 @@ class FieldAccuracy:
 
     def _same(self, got: Any, want: Any) -> bool:
         if self.config.normalise and isinstance(got, str) and isinstance(want, str):
-            return normalise(got) == normalise(want)
+            return normalise_answer(got) == normalise_answer(want)
         if isinstance(got, bool) or isinstance(want, bool):
             return got is want
         return got == want

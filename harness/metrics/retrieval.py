@@ -20,7 +20,7 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 from pydantic import Field, field_validator
 
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
 from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
 
@@ -182,7 +182,9 @@ class RetrievalConfig(MetricConfig):
         return sorted(set(ks))
 
 
-class RetrievalMetrics:
+class RetrievalMetrics(Metric):
+    group = "retrieval"
+
     def __init__(self, config: RetrievalConfig, context: MetricContext | None = None):
         self.config = config
         self.names = score_names(config.k, config.measures)

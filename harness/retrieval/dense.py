@@ -19,7 +19,7 @@ EmbedFn = Callable[[list[str]], Awaitable[np.ndarray]]
 ProgressFn = Callable[[int], None]
 
 
-def normalise(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim == 1:
         matrix = matrix[None, :]
@@ -40,7 +40,7 @@ class DenseIndex:
         rows = []
         for start in range(0, len(order), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
-            vectors = normalise(await embed(batch))
+            vectors = unit_rows(await embed(batch))
             if len(vectors) != len(batch):
                 raise ValueError(f"the embedding model returned {len(vectors)} vectors for {len(batch)} texts")
             rows.append(vectors)
@@ -61,7 +61,7 @@ class DenseIndex:
 
     def similarities(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of every chunk to the query."""
-        query = normalise(query_vector)[0]
+        query = unit_rows(query_vector)[0]
         if query.shape[0] != self.vectors.shape[1]:
             raise ValueError(
                 f"query embedding has {query.shape[0]} dimensions but the index has {self.vectors.shape[1]}"

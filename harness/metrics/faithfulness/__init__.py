@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.errors import ConfigError
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
 from harness.metrics.extract import answer_text
 from harness.metrics.faithfulness.offline import OfflineJudge, OfflineJudgeSettings
 from harness.metrics.stats import finite_or_error
@@ -34,7 +34,9 @@ class FaithfulnessConfig(MetricConfig):
     offline: OfflineJudgeSettings = Field(default_factory=OfflineJudgeSettings)
 
 
-class Faithfulness:
+class Faithfulness(Metric):
+    group = "faithfulness"
+
     def __init__(self, config: FaithfulnessConfig, context: MetricContext):
         self.config = config
         self.names = [config.name]

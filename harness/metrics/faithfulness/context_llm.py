@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.metrics.base import MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
 from harness.metrics.extract import answer_text
-from harness.metrics.faithfulness.llm_judge import LLMJudge, _adapter_class, _failure
+from harness.metrics.faithfulness.llm_judge import LLMJudge, _ragas_llm_class, _failure
 from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
 
@@ -32,7 +32,9 @@ class ContextRecallLLMConfig(MetricConfig):
     judge_model: str | None = Field(None, description="Overrides the suite's judge model.")
 
 
-class ContextLLM:
+class ContextLLM(Metric):
+    group = "retrieval"
+
     def __init__(self, config: ContextPrecisionLLMConfig | ContextRecallLLMConfig, context: MetricContext):
         self.config = config
         self.name = config.type
@@ -51,7 +53,7 @@ class ContextLLM:
             return [Score.ok(name, 0.0, note="nothing retrieved")]
         from ragas.metrics.collections import ContextPrecisionWithReference, ContextRecall, ContextUtilization
 
-        llm = _adapter_class()(self.judge)
+        llm = _ragas_llm_class()(self.judge)
         kwargs: dict[str, Any] = {"user_input": example.input, "retrieved_contexts": contexts}
         if name == "context_recall_llm":
             if not example.reference:

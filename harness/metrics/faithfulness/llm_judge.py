@@ -1,7 +1,7 @@
 """The LLM judge: ragas 0.4.3's collections metrics (Faithfulness, FactualCorrectness), their
 prompts and arithmetic, driven through our Gateway instead of ragas' own litellm client.
 
-ragas calls `llm.agenerate(prompt, OutputModel)`; our adapter sends the prompt through
+ragas calls `llm.agenerate(prompt, OutputModel)`; our bridge sends the prompt through
 `Gateway.complete` (timeouts, transient retries, concurrency limits), parses and validates the
 JSON reply (re-asking with the error when it does not parse), caches only valid replies, and
 writes every request and reply to the audit trail. Failures become `error` scores with the
@@ -40,7 +40,7 @@ class JudgeReplyError(Exception):
 
 
 @lru_cache(maxsize=1)
-def _adapter_class() -> type:
+def _ragas_llm_class() -> type:
     from ragas.llms.base import InstructorBaseRagasLLM
 
     class GatewayRagasLLM(InstructorBaseRagasLLM):
@@ -160,7 +160,7 @@ class LLMJudge:
     async def faithfulness(self, name: str, question: str, answer: str, contexts: list[str]) -> Score:
         from ragas.metrics.collections import Faithfulness
 
-        llm = _adapter_class()(self)
+        llm = _ragas_llm_class()(self)
         try:
             result = await Faithfulness(llm=llm).ascore(user_input=question, response=answer, retrieved_contexts=contexts)
         except Exception as error:  # noqa: BLE001 - every judge failure becomes this score's error
@@ -179,7 +179,7 @@ class LLMJudge:
 
         if not answer.strip():
             return Score.undefined(name, "no claims", judge="llm", judge_id=self.model)
-        llm = _adapter_class()(self)
+        llm = _ragas_llm_class()(self)
         try:
             result = await FactualCorrectness(llm=llm, mode=mode).ascore(response=answer, reference=reference)
         except Exception as error:  # noqa: BLE001

@@ -1,5 +1,5 @@
 """`kind: finetuned` / `kind: hybrid` on a scripted model with a fake trainer: training on demand,
-the adapter cache (second run trains nothing), lineage, atomic builds, bad input, the CLI."""
+the LoRA cache (second run trains nothing), lineage, atomic builds, bad input, the CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.finetune import config as ft_config
 from harness.finetune import trainer as ft_trainer
 from harness.finetune.config import BaseModelSpec
-from harness.finetune.store import AdapterStore
+from harness.finetune.store import LoraStore
 from harness.finetune.trainer import TrainResult
 from harness.gateway import Gateway
 from harness.finetune import isolated
@@ -24,15 +24,15 @@ from test_finetune_data import SCHEMA, TEMPLATE, build, rows
 
 
 class FakeTrainer:
-    """Writes a stand-in adapter file and counts calls; `fail` raises half-way through."""
+    """Writes a stand-in LoRA file and counts calls; `fail` raises half-way through."""
 
     def __init__(self, fail: bool = False):
         self.calls = 0
         self.fail = fail
 
-    def __call__(self, records, config, base, adapter_path, *, on_step=None, on_status=None):
+    def __call__(self, records, config, base, lora_path, *, on_step=None, on_status=None):
         self.calls += 1
-        adapter_path.write_bytes(b"GGUF partial")
+        lora_path.write_bytes(b"GGUF partial")
         if self.fail:
             raise KeyboardInterrupt("killed mid-training")
         total = config.total_steps(len(records))
@@ -51,7 +51,7 @@ def fake(monkeypatch):
 
     monkeypatch.setattr(ft_config, "supported_bases", with_echo)
     trainer = FakeTrainer()
-    monkeypatch.setattr(ft_trainer, "train_lora", trainer)  # what ensure_adapter uses when no trainer is given
+    monkeypatch.setattr(ft_trainer, "train_lora", trainer)  # what ensure_lora uses when no trainer is given
 
     async def in_this_process(func, *args, **kwargs):  # the fake lives here, not in a child process
         return await asyncio.to_thread(func, *args, **kwargs)
@@ -66,20 +66,20 @@ SYSTEM = {"kind": "finetuned", "model": "scripted/echo", "prompt": TEMPLATE, "tr
 async def test_setup_trains_once_then_hits_the_cache(tmp_path, fake):
     first = build(tmp_path, SYSTEM)
     await first.setup()
-    assert fake.calls == 1 and first.adapter.trained
-    assert first.adapter.path.is_file()
+    assert fake.calls == 1 and first.lora.trained
+    assert first.lora.path.is_file()
     second = build(tmp_path, SYSTEM)  # a new run: new system object, same cache
     await second.setup()
-    assert fake.calls == 1 and not second.adapter.trained
-    assert second.adapter.key == first.adapter.key
+    assert fake.calls == 1 and not second.lora.trained
+    assert second.lora.key == first.lora.key
     changed = build(tmp_path, {**SYSTEM, "train": {"steps": 3, "learning_rate": 0.001}})
     await changed.setup()
-    assert fake.calls == 2 and changed.adapter.key != first.adapter.key
+    assert fake.calls == 2 and changed.lora.key != first.lora.key
     await changed.setup(force=True)
     assert fake.calls == 3
 
 
-async def test_served_with_the_adapter(tmp_path, fake):
+async def test_served_with_the_lora(tmp_path, fake):
     system = build(tmp_path, SYSTEM)
     seen = []
     complete = Gateway.complete
@@ -91,17 +91,17 @@ async def test_served_with_the_adapter(tmp_path, fake):
     system.context.gateway.complete = spy.__get__(system.context.gateway)
     response = await system.respond(system.context.test[0])  # no setup(): trains on first use
     assert fake.calls == 1
-    assert seen[0].params.extra["lora_path"] == str(system.adapter.path)
+    assert seen[0].params.extra["lora_path"] == str(system.lora.path)
     assert seen[0].model == "scripted/echo"
-    assert response.metadata["adapter"]["key"] == system.adapter.key
+    assert response.metadata["lora"]["key"] == system.lora.key
     assert response.error is None
 
 
 async def test_lineage_record(tmp_path, fake):
     system = build(tmp_path, SYSTEM)
     await system.setup()
-    lineage = json.loads(system.adapter.lineage_path.read_text())
-    assert lineage["key"] == system.adapter.key
+    lineage = json.loads(system.lora.lineage_path.read_text())
+    assert lineage["key"] == system.lora.key
     assert lineage["base_model"] == {"name": "scripted/echo", "architecture": "gemma3", "file_sha256": "ab" * 32}
     assert len(lineage["training_data"]["sha256"]) == 64
     assert lineage["training_data"]["n_examples"] == 10
@@ -112,23 +112,23 @@ async def test_lineage_record(tmp_path, fake):
     assert lineage["wall_time_s"]["total"] == 0.31
     assert {"torch", "transformers", "peft", "gguf"} <= set(lineage["libraries"])
     assert lineage["prompt_template"]["template"] == TEMPLATE["template"]
-    assert lineage["adapter"]["file"] == "adapter.gguf" and len(lineage["adapter"]["sha256"]) == 64
+    assert lineage["lora"]["file"] == "lora.gguf" and len(lineage["lora"]["sha256"]) == 64
     assert lineage["built_for"] == {"suite": "ft", "system": "ft"}
 
 
-async def test_a_killed_build_leaves_no_adapter(tmp_path, monkeypatch, fake):
+async def test_a_killed_build_leaves_no_lora(tmp_path, monkeypatch, fake):
     broken = FakeTrainer(fail=True)
     monkeypatch.setattr(ft_trainer, "train_lora", broken)
     system = build(tmp_path, SYSTEM)
     with pytest.raises(KeyboardInterrupt):
         await system.setup()
-    store = AdapterStore(tmp_path / "cache")
-    key = system.adapter.key if system.adapter else None
+    store = LoraStore(tmp_path / "cache")
+    key = system.lora.key if system.lora else None
     assert key is None
     assert [p.name for p in store.root.iterdir() if not p.name.startswith(".")] == []
     monkeypatch.setattr(ft_trainer, "train_lora", fake)
     await system.setup()
-    assert fake.calls == 1 and store.find(system.adapter.key) is not None
+    assert fake.calls == 1 and store.find(system.lora.key) is not None
     assert not list(store.root.glob(".tmp-*"))
 
 
@@ -176,11 +176,11 @@ def suite_file(tmp_path: Path, systems: dict) -> Path:
     })
 
 
-def test_harness_run_trains_on_demand_and_reuses_the_adapter(tmp_path, fake, capsys):
+def test_harness_run_trains_on_demand_and_reuses_the_lora(tmp_path, fake, capsys):
     path = suite_file(tmp_path, {"ft": SYSTEM, "plain": {"kind": "prompt", "model": "scripted/echo"}})
     for n in (1, 2):
         assert main(["run", str(path), "--out", str(tmp_path / f"run{n}"), "--no-progress"]) == 0
-        assert fake.calls == 1  # the second run finds the adapter
+        assert fake.calls == 1  # the second run finds the LoRA
         samples = [json.loads(line) for line in (tmp_path / f"run{n}" / "samples.jsonl").read_text().splitlines()]
         tuned = [s for s in samples if s["system"] == "ft"]
         assert len(tuned) == 2 and all(s["response"]["metadata"]["adapter"]["key"] for s in tuned)
@@ -190,10 +190,10 @@ def test_cli_trains_then_reports_the_cache(tmp_path, fake, capsys):
     path = suite_file(tmp_path, {"ft": SYSTEM, "plain": {"kind": "prompt", "model": "scripted/echo"}})
     assert main(["finetune", str(path), "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    assert out.strip().endswith("adapter.gguf") and Path(out.strip()).is_file()
+    assert out.strip().endswith("lora.gguf") and Path(out.strip()).is_file()
     assert "trained 3 steps on 10 examples" in err
     assert main(["finetune", str(path), "--system", "ft", "--no-progress"]) == 0
-    assert "cached adapter" in capsys.readouterr().err and fake.calls == 1
+    assert "cached LoRA" in capsys.readouterr().err and fake.calls == 1
     assert main(["finetune", str(path), "--system", "ft", "--force", "--no-progress"]) == 0
     assert fake.calls == 2
 
