@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, is_transient
 from harness.metrics.extract import get_path, parse_json
-from harness.systems import SystemConfig, SystemContext, system_kind
+from harness.systems import System, SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -93,7 +93,7 @@ def to_response(value: Any) -> Response:
     raise TypeError(f"custom system returned {type(value).__name__}; expected str, dict or Response")
 
 
-class FunctionSystem:
+class FunctionSystem(System):
     def __init__(self, config: CustomConfig, context: SystemContext):
         self.func = import_callable(config.function or "", context.where("function"), str(context.base_dir))
         self.options = config.options
@@ -113,7 +113,7 @@ class FunctionSystem:
         return response
 
 
-class EndpointSystem:
+class EndpointSystem(System):
     def __init__(self, config: CustomConfig, context: SystemContext):
         assert config.endpoint is not None
         self.endpoint = config.endpoint

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate, render
 from harness.errors import ConfigError
-from harness.systems import SystemContext, system_kind
+from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response
 
 
@@ -34,7 +34,7 @@ class FewShotConfig(LLMSystemConfig):
     )
 
 
-class FewShotSystem:
+class FewShotSystem(System):
     def __init__(self, config: FewShotConfig, context: SystemContext):
         check_template(config, context, BASE_VARIABLES | {"examples"})
         if "examples" not in (config.prompt.template + (config.prompt.system or "")):

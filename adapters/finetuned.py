@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
 from harness.finetune.config import TrainConfig, base_spec, check_train_size, check_trainer_installed
 from harness.finetune.data import TrainingRecord, has_target, target_text
-from harness.systems import SystemContext, system_kind
+from harness.systems import Artifacts, System, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk
 
 # SystemContext.extras keys: a fake trainer for tests, and the run's --no-progress
@@ -56,7 +56,7 @@ class Prompted:
     retrieval_s: float | None = None
 
 
-class FinetunedSystem:
+class FinetunedSystem(System):
     variables = BASE_VARIABLES
 
     def __init__(self, config: FinetunedConfig, context: SystemContext):
@@ -115,6 +115,14 @@ class FinetunedSystem:
             params = self.config.params
             extra = {**params.extra, "lora_path": str(self.lora.path)}
             self._serving = self.config.model_copy(update={"params": params.model_copy(update={"extra": extra})})
+
+    def artifacts(self) -> Artifacts | None:
+        """The LoRA's key joins the recorded config (a hash of data, config and base model: part
+        of what ran); its files are local paths."""
+        if self.lora is None:
+            return None
+        return Artifacts(recorded={"lora_key": self.lora.key},
+                         files={"lora": str(self.lora.path), "lineage": str(self.lora.lineage_path)})
 
     async def respond(self, example: Example) -> Response:
         if self.config.train is not None and self.lora is None:

@@ -22,7 +22,7 @@ from adapters.rag import (
 )
 from harness.retrieval.config import CorpusConfig
 from harness.retrieval.corpus import Corpus
-from harness.systems import SystemContext, system_kind
+from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 
@@ -34,7 +34,7 @@ class OracleConfig(LLMSystemConfig):
     )
 
 
-class OracleSystem:
+class OracleSystem(System):
     def __init__(self, config: OracleConfig, context: SystemContext):
         check_template(config, context, CONTEXT_VARIABLES)
         self.config = with_context_placeholder(config)

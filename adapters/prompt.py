@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate
-from harness.systems import SystemContext, system_kind
+from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response
 
 
@@ -13,7 +13,7 @@ class PromptSystemConfig(LLMSystemConfig):
     kind: Literal["prompt"]
 
 
-class PromptSystem:
+class PromptSystem(System):
     def __init__(self, config: PromptSystemConfig, context: SystemContext):
         check_template(config, context, BASE_VARIABLES)
         self.config = config

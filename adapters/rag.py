@@ -24,7 +24,7 @@ from adapters.generation import (
 from harness.errors import ConfigError
 from harness.retrieval.config import CorpusConfig, RetrievalConfig, RetrievalSpec, resolve_retrieval
 from harness.retrieval.corpus import Corpus, load_corpus
-from harness.systems import SystemContext, system_kind
+from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ async def generate_with_context(
     return response
 
 
-class RagSystem:
+class RagSystem(System):
     def __init__(self, config: RagConfig, context: SystemContext):
         check_template(config, context, CONTEXT_VARIABLES)
         self.config = with_context_placeholder(config)

@@ -14,7 +14,7 @@ from pydantic import Field
 from harness.datasets import read_jsonl
 from harness.errors import ConfigError
 from harness.metrics.extract import get_path, parse_json
-from harness.systems import SystemConfig, SystemContext, system_kind
+from harness.systems import System, SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 
@@ -28,7 +28,7 @@ class ReplayConfig(SystemConfig):
     model_name: str | None = None
 
 
-class ReplaySystem:
+class ReplaySystem(System):
     def __init__(self, config: ReplayConfig, context: SystemContext):
         self.config = config
         self.context = context

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from harness.compare.config import GateConfig
+from harness.suite.gate import GateConfig
 from harness.compare.gate import evaluate
 from harness.compare.synthetic import score_set
 

@@ -116,9 +116,10 @@ def _run(args: argparse.Namespace) -> int:
             reports=not args.no_report,
         )
         outcome = start_run(args.suite, options)
-    from harness.console import print_outcome
+    from harness.run import RunView
+    from harness.run.console import print_outcome
 
-    print_outcome(outcome)
+    print_outcome(outcome.header, RunView.open(outcome.path).summary())
     print(outcome.path)
     return EXIT_INTERRUPTED if outcome.header.status == "interrupted" else EXIT_OK
 

@@ -1,4 +1,4 @@
-"""Starting and resuming runs: the functions the CLI and the Python API share."""
+"""Starting and resuming runs: the functions the CLI, the notebook API and the pytest plug-in share."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import signal
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 
 from harness.errors import HarnessError
 from harness.plan import RunOptions, RunPlan, plan_run
-from harness.rundir import RunDir, RunHeader
-from harness.runner import execute, new_header
+from harness.run import RunHeader, RunTally, RunView, RunWriter
+from harness.run.record import RecordedOptions
+from harness.runner import execute, new_header, record_artifacts, setup_systems
 
 T = TypeVar("T")
 
@@ -25,38 +26,61 @@ class RunOutcome:
 
 def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
     plan = plan_run(suite_path, options)
-    run = RunDir.create(plan.out, new_header(plan, run_id=uuid.uuid4().hex))
-    return RunOutcome(run.path, run_until_done(execute(plan, run), run))
+
+    async def main(started: list[RunHeader]) -> RunHeader:
+        built = await setup_systems(plan)
+        header = new_header(plan, run_id=uuid.uuid4().hex)
+        record_artifacts(header, built)
+        with RunWriter.create(plan.out, header) as run:
+            started.append(header)
+            return await execute(plan, run, header, RunTally())
+
+    return RunOutcome(Path(plan.out), run_sync(_until_done(main)))
 
 
 def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | None = None, progress: bool = True) -> RunOutcome:
-    run = RunDir.open(path)
-    header = run.read_header()
-    suite_path = header.suite.get("path")
-    if not suite_path:
+    view = RunView.open(path)
+    header = view.header
+    if not header.suite.path:
         raise HarnessError("run.json does not record the suite file", where=str(path))
+    recorded: RecordedOptions = header.options
     options = RunOptions(
-        out=run.path,
+        out=Path(path),
         use_cache=use_cache,
         cache_dir=Path(cache_dir) if cache_dir else None,
         progress=progress,
-        **header.options,
+        limit=recorded.limit,
+        systems=recorded.systems,
+        model=recorded.model,
+        judge_model=recorded.judge_model,
+        exclude_leaked=recorded.exclude_leaked,
     )
-    plan = plan_run(suite_path, options)
+    plan = plan_run(header.suite.path, options)
     _check_same(plan, header, path)
-    run.repair()
-    done = {(row["system"], row["example"]["id"]) for row in run.iter_sample_dicts()}
-    header.status = "running"
-    header.ended_at = None
-    run.write_header(header)
-    return RunOutcome(run.path, run_until_done(execute(plan, run, done=done), run))
+
+    async def main(started: list[RunHeader]) -> RunHeader:
+        with RunWriter.reopen(path) as run:  # locked from here: no other writer can append
+            view = RunView.open(path)
+            tally, done = RunTally(), set()
+            for row in view.rows():
+                tally.add_row(row)
+                done.add((row["system"], str(row["example"]["id"])))
+            await setup_systems(plan)
+            header = view.header
+            header.status = "running"
+            header.ended_at = None
+            run.write_header(header)
+            started.append(header)
+            return await execute(plan, run, header, tally, done)
+
+    return RunOutcome(Path(path), run_sync(_until_done(main)))
 
 
 def _check_same(plan: RunPlan, header: RunHeader, path: Path) -> None:
     changed = []
-    if plan.suite.content_hash != header.suite.get("content_hash"):
+    if plan.suite.content_hash != header.suite.content_hash:
         changed.append(f"the suite file {plan.suite.path} changed since the run started")
-    if plan.dataset.content_hash() != header.dataset.get("content_hash"):
+    if plan.dataset.content_hash() != header.dataset.content_hash:
         changed.append("the dataset changed since the run started")
     if set(plan.systems) != set(header.systems):
         changed.append("the systems differ from the run's")
@@ -64,24 +88,30 @@ def _check_same(plan: RunPlan, header: RunHeader, path: Path) -> None:
         raise HarnessError("cannot resume: start a new run instead", where=str(path), problems=changed)
 
 
-def run_until_done(coro: Coroutine[Any, Any, RunHeader], run: RunDir) -> RunHeader:
-    """Run to the end; SIGINT/SIGTERM cancel the work and leave the run marked interrupted."""
-
-    async def main() -> RunHeader:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        assert task is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, task.cancel)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+async def _until_done(main: Callable[[list[RunHeader]], Coroutine[Any, Any, RunHeader]]) -> RunHeader:
+    """Run to the end; SIGINT/SIGTERM cancel the work. Once the run directory exists (main
+    appends its header to `started`) the run is left marked interrupted and its header returned;
+    before that (set-up: indexes, training) nothing was written and it ends as KeyboardInterrupt."""
+    started: list[RunHeader] = []
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    assert task is not None
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            return await coro
-        except asyncio.CancelledError:
-            return run.read_header()
-
-    return run_sync(main())
+            loop.add_signal_handler(sig, task.cancel)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    try:
+        return await main(started)
+    except asyncio.CancelledError:
+        if started:
+            return started[0]
+        raise KeyboardInterrupt from None
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -20,7 +20,7 @@ from harness.leakage import check_leakage
 from harness.metrics.base import Metric, MetricContext, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
-from harness.systems import System, SystemContext, load_system_kinds
+from harness.systems import System, SystemContext, load_system_kinds, with_defaults
 
 
 @dataclass
@@ -106,7 +106,7 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
             extras={"progress": options.progress},
         )
         try:
-            systems[name] = kinds.get(config.kind).factory(config, context)
+            systems[name] = with_defaults(kinds.get(config.kind).factory(config, context))
         except HarnessError as error:
             problems.append(str(error))
     if problems:
@@ -122,7 +122,7 @@ def plan_run(suite_path: str | Path, options: RunOptions) -> RunPlan:
     registry = load_metric_types()
     metrics = [registry.get(m.type).factory(m, metric_context) for m in suite.metrics]
     warnings = [m] if (m := leakage.message()) else []
-    warnings += dict.fromkeys(w for system in systems.values() for w in getattr(system, "warnings", []))
+    warnings += dict.fromkeys(w for system in systems.values() for w in system.warnings)
     return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out, leakage.to_json(), warnings)
 
 

@@ -32,10 +32,11 @@ class SuiteRun:
     """A finished run: per-system, per-metric means over `ok` scores, and assertions on them."""
 
     def __init__(self, path: Path):
-        from harness.compare.scoreset import from_run
+        from harness.run import RunView
+        from harness.run.scores import scores_of
 
         self.path = Path(path)
-        self.scores = from_run(self.path)
+        self.scores = scores_of(RunView.open(self.path))
 
     @property
     def status(self) -> str | None:

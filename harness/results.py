@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from harness.report.data import RunData
-from harness.summary import SUMMARY_COLUMNS
+from harness.run.summary import SUMMARY_COLUMNS
 
 
 class RunResults:
@@ -33,7 +33,7 @@ class RunResults:
     @property
     def header(self) -> dict[str, Any]:
         """run.json as a dict (suite, systems with kind and config, counts, status, warnings)."""
-        return self.data.header
+        return self.data.header.model_dump(mode="json")
 
     @property
     def systems(self) -> list[str]:

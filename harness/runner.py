@@ -1,7 +1,8 @@
 """Runs every (system, example) pair of a plan, scoring and appending each as it finishes.
 
 A failed call becomes a sample with its error; the run goes on. Cancellation (Ctrl-C, SIGTERM)
-stops new work, keeps every finished sample, and marks the run `interrupted`.
+stops new work, keeps every finished sample, and marks the run `interrupted`. The tally of
+scores is kept as samples finish, so the summary is written without reading samples.jsonl back.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.gateway.retry import describe
-from harness.versions import package_versions
-from harness.metrics.base import Metric, failed_response_scores
+from harness.metrics.base import Metric, failed_response_scores, metric_infos
 from harness.plan import RunPlan
 from harness.progress import ProgressView
-from harness.rundir import RunCounts, RunDir, RunHeader, now
-from harness.summary import summarise, to_csv
-from harness.types import Example, Response, Sample, Score
+from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
+from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
+from harness.types import Example, Response, Score
+from harness.versions import package_versions
 
 PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]
 
@@ -30,31 +31,30 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
     suite = plan.suite
     return RunHeader(
         run_id=run_id,
-        suite={
-            "name": suite.name,
-            "description": suite.description,
-            "path": str(suite.path) if suite.path else None,
-            "content_hash": suite.content_hash,
-        },
-        dataset={
-            "n_test": len(plan.dataset.test),
-            "n_train": len(plan.dataset.train),
-            "content_hash": plan.dataset.content_hash(),
-        },
+        suite=SuiteInfo(
+            name=suite.name,
+            description=suite.description,
+            path=str(suite.path) if suite.path else None,
+            content_hash=suite.content_hash,
+        ),
+        dataset=DatasetInfo(
+            n_test=len(plan.dataset.test), n_train=len(plan.dataset.train), content_hash=plan.dataset.content_hash()
+        ),
         leakage=plan.leakage,
         git=git_info(suite.base_dir),
-        packages=package_versions(PACKAGES),
+        environment={"python": platform.python_version(), **package_versions(PACKAGES)},
         systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
         metrics=[m.model_dump(mode="json") for m in suite.metrics],
-        judge=suite.judge.model_dump(mode="json"),
-        settings=suite.settings.model_dump(mode="json") | {"python": platform.python_version()},
-        options=plan.options.recorded(),
+        metric_info=metric_infos(plan.metrics),
+        judge=suite.judge,
+        settings=suite.settings,
+        options=RecordedOptions(**plan.options.recorded()),
         counts=RunCounts(planned=len(plan.systems) * len(plan.dataset.test)),
         warnings=list(plan.warnings),
     )
 
 
-def git_info(folder: Path) -> dict[str, Any]:
+def git_info(folder: Path) -> GitInfo:
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5)
@@ -63,7 +63,7 @@ def git_info(folder: Path) -> dict[str, Any]:
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    return {"commit": commit, "dirty": bool(git("status", "--porcelain")) if commit else None}
+    return GitInfo(commit=commit, dirty=bool(git("status", "--porcelain")) if commit else None)
 
 
 async def score_sample(metrics: list[Metric], example: Example, response: Response) -> dict[str, Score]:
@@ -93,13 +93,32 @@ async def respond_safely(system: Any, example: Example) -> Response:
     return response
 
 
-async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | None = None) -> RunHeader:
-    """Run the missing pairs into `run`; returns the final header (complete or interrupted)."""
+async def setup_systems(plan: RunPlan) -> dict[str, Any]:
+    """Slow one-off work (indexes, LoRA training), before the run directory exists: a set-up
+    that fails leaves nothing behind. Returns what the systems built, by system."""
+    built = {}
+    for name, system in plan.systems.items():
+        await system.setup()
+        if (artifacts := system.artifacts()) is not None:
+            built[name] = artifacts
+    return built
+
+
+def record_artifacts(header: RunHeader, built: dict[str, Any]) -> None:
+    for name, artifacts in built.items():
+        header.systems[name].update(artifacts.recorded)
+        header.artifacts[name] = dict(artifacts.files)
+
+
+async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTally,
+                  done: set[tuple[str, str]] | None = None) -> RunHeader:
+    """Run the missing pairs into `run`; `tally` holds what is already there (resume). Returns
+    the final header (complete or interrupted); raises CancelledError after writing it when
+    the run was interrupted."""
     done = done or set()
     todo = [(name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done]
     totals = {name: len(plan.dataset.test) for name in plan.systems}
-    already = {name: sum(1 for s, _ in done if s == name) for name in plan.systems}
-    progress = ProgressView(totals, already, enabled=plan.options.progress)
+    progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
     in_flight = asyncio.Semaphore(max(64, 4 * plan.suite.settings.concurrency))
 
     async def one(name: str, example: Example) -> None:
@@ -107,76 +126,33 @@ async def execute(plan: RunPlan, run: RunDir, *, done: set[tuple[str, str]] | No
             response = await respond_safely(plan.systems[name], example)
             scores = await score_sample(plan.metrics, example, response)
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
+            tally.add(name, response.error is not None, scores)
             progress.advance(name, failed=response.error is not None)
 
-    status = "complete"
+    status = "failed"  # unless the work ends normally or is cancelled
     try:
-        await _setup_systems(plan, run)
         with progress:
             await asyncio.gather(*(one(name, ex) for name, ex in todo))
+        status = "complete"
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
-        run.close()
-        header = finish(run, run.read_header(), status=status, reports=plan.options.reports)
+        header = finish(run, header, tally, status=status, reports=plan.options.reports)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
 
 
-async def _setup_systems(plan: RunPlan, run: RunDir) -> None:
-    """Systems with slow set-up (an index, a training run) do it once, before the first sample.
-    What they built (a LoRA and its lineage) is recorded in run.json."""
-    header = run.read_header()
-    for name, system in plan.systems.items():
-        setup = getattr(system, "setup", None)
-        if setup is not None:
-            await setup()
-        lora = getattr(system, "lora", None)
-        if lora is not None:
-            # the key (a hash of data, config and base model) is part of what ran; paths are local
-            header.systems[name]["lora_key"] = lora.key
-            header.artifacts[name] = {"lora": str(lora.path), "lineage": str(lora.lineage_path)}
-    run.write_header(header)
-
-
-def degraded_metrics(rows: list[dict[str, Any]], max_error_rate: float) -> list[str]:
-    """Metrics whose own failures (a judge that broke, not a system that did) exceed the limit."""
-    scored: dict[str, int] = {}
-    failed: dict[str, int] = {}
-    for row in rows:
-        if row.get("response", {}).get("error"):
-            continue
-        for name, score in row.get("scores", {}).items():
-            scored[name] = scored.get(name, 0) + 1
-            if score.get("status") == "error":
-                failed[name] = failed.get(name, 0) + 1
-    notes = []
-    for name, n_failed in failed.items():
-        rate = n_failed / scored[name]
-        if rate > max_error_rate:
-            notes.append(
-                f"DEGRADED: {name} failed on {n_failed} of {scored[name]} samples ({rate:.0%}), "
-                f"above judge.max_error_rate {max_error_rate:.0%}; see the reasons in samples.jsonl"
-            )
-    return notes
-
-
-def finish(run: RunDir, header: RunHeader, *, status: str, reports: bool = True) -> RunHeader:
-    """Write summary.csv from samples.jsonl and close the header with counts and status."""
-    rows = list(run.iter_sample_dicts())
+def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True) -> RunHeader:
+    """Write summary.csv from the tally and close the header with counts and status."""
     settings = header.settings
-    summary = summarise(
-        rows,
-        samples=int(settings.get("bootstrap_samples", 1000)),
-        confidence=float(settings.get("confidence", 0.95)),
-        seed=int(settings.get("seed", 0)),
-        system_order=list(header.systems),
-    )
-    run.write_text(RunDir.SUMMARY, to_csv(summary))
-    header.degraded = degraded_metrics(rows, float(header.judge.get("max_error_rate", 0.1)))
-    header.counts.done = len(rows)
-    header.counts.errors = sum(1 for r in rows if r.get("response", {}).get("error"))
+    run.write_summary(tally.summary(
+        samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,
+        system_order=header.systems,
+    ))
+    header.degraded = tally.degraded(header.judge.max_error_rate)
+    header.counts.done = tally.done
+    header.counts.errors = tally.n_errors
     header.status = status  # type: ignore[assignment]
     header.ended_at = now()
     run.write_header(header)
@@ -189,4 +165,3 @@ def finish(run: RunDir, header: RunHeader, *, status: str, reports: bool = True)
     except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
         print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
     return header
-

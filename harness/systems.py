@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,11 +20,60 @@ if TYPE_CHECKING:
     from harness.suite.model import Suite
 
 
+@dataclass(frozen=True)
+class Artifacts:
+    """What a system built for a run (a trained LoRA): `recorded` joins the system's config in
+    run.json (it is part of what ran, so a change shows in compare and gate); `files` are local
+    paths, recorded apart so baselines stay portable."""
+
+    recorded: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+
 @runtime_checkable
 class System(Protocol):
-    """Turns one example into one response. Failures may raise: the runner records them."""
+    """Turns one example into one response. Failures may raise: the runner records them.
+
+    Only `respond` is required; built-in kinds subclass this protocol to inherit the defaults of
+    the optional hooks, and a plug-in that does not is given them by `with_defaults`.
+    """
+
+    warnings: Sequence[str] = ()
+    """Problems found while building the system that do not stop the run (counts included)."""
 
     async def respond(self, example: Example) -> Response: ...
+
+    async def setup(self) -> None:
+        """Slow one-off work (an index, a training run), awaited once before the first sample."""
+
+    def artifacts(self) -> Artifacts | None:
+        """What `setup` built, if anything; None for most systems."""
+        return None
+
+
+class _Defaults(System):
+    """A plug-in system that does not subclass `System`: the hooks it has are used, the rest
+    default. The only place hooks are looked up by name."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.warnings = list(getattr(inner, "warnings", ()))
+
+    async def respond(self, example: Example) -> Response:
+        return await self.inner.respond(example)
+
+    async def setup(self) -> None:
+        if (hook := getattr(self.inner, "setup", None)) is not None:
+            await hook()
+
+    def artifacts(self) -> Artifacts | None:
+        hook = getattr(self.inner, "artifacts", None)
+        return hook() if hook is not None else None
+
+
+def with_defaults(system: Any) -> System:
+    """The system itself when it has every hook, else a wrapper that adds the defaults."""
+    return system if isinstance(system, System) else _Defaults(system)
 
 
 class SystemConfig(BaseModel):

@@ -128,13 +128,3 @@ def infer_metric_info(name: str) -> MetricInfo:
     if name.endswith("_latency_s"):
         return MetricInfo(higher_is_better=False, unit="s", group="cost")
     return MetricInfo()
-
-
-class Sample(BaseModel):
-    """One line of samples.jsonl: a system's response to an example, with its scores."""
-
-    system: str
-    example: Example
-    response: Response
-    scores: dict[str, Score] = Field(default_factory=dict)
-    finished_at: str | None = None

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from harness.compare.direction import higher_is_better, is_worse
+from harness.types import infer_metric_info
 from harness.compare.stats import holm, paired_bootstrap_ci, paired_test, sign_flip_test
 
 
@@ -99,9 +99,8 @@ def test_bootstrap_ci_edge_cases():
     assert paired_bootstrap_ci(np.zeros(9)) == (0.0, 0.0)
 
 
-def test_direction_by_name():
+def test_direction_by_name_for_runs_that_did_not_record_it():
     for name in ["latency_s", "retrieval_latency_s", "generation_latency_s", "cost_usd", "tokens_in", "tokens_out", "error_rate"]:
-        assert not higher_is_better(name)
+        assert not infer_metric_info(name).higher_is_better
     for name in ["exact_match", "faithfulness", "recall@5", "token_f1", "json_schema"]:
-        assert higher_is_better(name)
-    assert is_worse("exact_match", -0.1) and is_worse("latency_s", 0.1) and not is_worse("latency_s", -0.1)
+        assert infer_metric_info(name).higher_is_better

@@ -183,7 +183,7 @@ def test_harness_run_trains_on_demand_and_reuses_the_lora(tmp_path, fake, capsys
         assert fake.calls == 1  # the second run finds the LoRA
         samples = [json.loads(line) for line in (tmp_path / f"run{n}" / "samples.jsonl").read_text().splitlines()]
         tuned = [s for s in samples if s["system"] == "ft"]
-        assert len(tuned) == 2 and all(s["response"]["metadata"]["adapter"]["key"] for s in tuned)
+        assert len(tuned) == 2 and all(s["response"]["metadata"]["lora"]["key"] for s in tuned)
 
 
 def test_cli_trains_then_reports_the_cache(tmp_path, fake, capsys):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.compare.config import GateConfig
+from harness.suite.gate import GateConfig
 from harness.compare.gate import evaluate
 from harness.compare.synthetic import score_set
 from harness.errors import HarnessError

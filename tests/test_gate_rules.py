@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from harness.compare.config import GateConfig, GateRule
+from harness.suite.gate import GateConfig, GateRule
 from harness.compare.gate import load_gate_config
 from harness.errors import HarnessError
 

@@ -61,10 +61,10 @@ def test_help_lists_report_without_heavy_imports():
 
 
 def test_a_run_with_no_samples_yet_still_reports(tmp_path, capsys):
-    from harness.rundir import RunDir, RunHeader
+    from harness.run import RunHeader, RunWriter
 
     run = tmp_path / "run"
-    RunDir.create(run, RunHeader(run_id="x", suite={"name": "empty"}, systems={"a": {"kind": "prompt"}}))
+    RunWriter.create(run, RunHeader(run_id="x", suite={"name": "empty"}, systems={"a": {"kind": "prompt"}})).close()
     assert main(["report", str(run)]) == 0
     text = (run / "report.md").read_text()
     assert "run status is 'running'" in text and "No scores recorded." in text

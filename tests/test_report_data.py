@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.report.data import UNTAGGED, RunData, fmt, lower_is_better, pareto_front
-from harness.rundir import RunCounts, RunHeader
-from harness.summary import summarise, to_csv
+from harness.report.data import UNTAGGED, RunData, fmt, pareto_front
+from harness.run import RunCounts, RunHeader, RunTally
+from harness.run.summary import to_csv
+from harness.types import MetricInfo, infer_metric_info
 
 SYSTEMS = {"plain": "prompt", "rag": "rag", "oracle": "oracle", "broken": "custom"}
 EXAMPLES = [
@@ -71,6 +72,13 @@ def sample(system: str, i: int) -> dict:
     return {"system": system, "example": example, "response": response, "scores": scores, "finished_at": None}
 
 
+def summary_csv(rows: list[dict], order: list[str] | None = None) -> str:
+    tally = RunTally()
+    for row in rows:
+        tally.add_row(row)
+    return to_csv(tally.summary(samples=1000, confidence=0.95, seed=0, system_order=order or []))
+
+
 def make_run(path: Path, *, summary: bool = True, status: str = "complete") -> Path:
     """Four systems of different kinds x four examples, with undefined, error and injected text."""
     path.mkdir(parents=True, exist_ok=True)
@@ -85,7 +93,7 @@ def make_run(path: Path, *, summary: bool = True, status: str = "complete") -> P
     (path / "run.json").write_text(header.model_dump_json(indent=2), encoding="utf-8")
     (path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     if summary:
-        (path / "summary.csv").write_text(to_csv(summarise(rows, system_order=list(SYSTEMS))), encoding="utf-8")
+        (path / "summary.csv").write_text(summary_csv(rows, list(SYSTEMS)), encoding="utf-8")
     return path
 
 
@@ -94,22 +102,35 @@ def run_dir(tmp_path: Path) -> Path:
     return make_run(tmp_path / "run")
 
 
-def test_direction_rules():
+def test_direction_falls_back_to_the_name_rule_in_runs_that_did_not_record_it(run_dir):
+    data = RunData.load(run_dir)
     for metric in ("latency_s", "retrieval_latency_s", "generation_latency_s", "cost_usd", "tokens_in", "tokens_out"):
-        assert lower_is_better(metric), metric
+        assert data.lower_is_better(metric), metric
     for metric in ("exact_match", "recall@5", "faithfulness", "json_schema", "token_f1", "mrr"):
-        assert not lower_is_better(metric), metric
+        assert not data.lower_is_better(metric), metric
+
+
+def test_declared_direction_wins_over_the_name(tmp_path):
+    run = make_run(tmp_path / "r")
+    header = json.loads((run / "run.json").read_text())
+    header["metric_info"] = {"exact_match": {"higher_is_better": False, "unit": None, "group": "abstention"}}
+    (run / "run.json").write_text(json.dumps(header))
+    data = RunData.load(run)
+    assert data.lower_is_better("exact_match") and data.best("exact_match") == {"broken"}  # mean 0 of its ok scores
+    assert "exact_match" not in data.main_metrics()
 
 
 def test_format_keeps_na_and_precision():
-    assert fmt("exact_match", None) == "n/a"
-    assert fmt("exact_match", 0.75) == "0.750"
-    assert fmt("latency_s", 0.0123456) == "0.0123"
+    score, seconds = MetricInfo(), infer_metric_info("latency_s")
+    assert fmt(score, None) == "n/a"
+    assert fmt(score, 0.75) == "0.750"
+    assert fmt(seconds, 0.0123456) == "0.0123"
 
 
 def test_pareto_front_is_direction_aware():
     points = {"cheap": (1.0, 0.5), "good": (2.0, 0.9), "bad": (3.0, 0.4), "same": (1.0, 0.5)}
-    assert pareto_front(points, "exact_match", "latency_s") == ["cheap", "same", "good"]
+    assert pareto_front(points, quality_up=True, cost_up=False) == ["cheap", "same", "good"]
+    assert pareto_front(points, quality_up=False, cost_up=False) == ["cheap", "same", "bad"]
 
 
 def test_load_orders_systems_and_kinds(run_dir):
@@ -159,5 +180,5 @@ def test_no_best_mark_when_every_system_ties(tmp_path):
     for row in rows:
         if row["scores"]["tokens_in"]["status"] == "ok":
             row["scores"]["tokens_in"]["value"] = 7.0
-    (run / "summary.csv").write_text(to_csv(summarise(rows)), encoding="utf-8")
+    (run / "summary.csv").write_text(summary_csv(rows), encoding="utf-8")
     assert RunData.load(run).best("tokens_in") == set()

@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.results import RunResults, arun_suite, load_run, run_suite
-from harness.summary import SUMMARY_COLUMNS
+from harness.run.summary import SUMMARY_COLUMNS
 from test_report_data import EXAMPLES, SYSTEMS, make_run
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "suite.yaml"

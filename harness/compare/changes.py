@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compare.scoreset import ScoreSet
+from harness.run.scores import ScoreSet
 
 MAX_LISTED = 8
 

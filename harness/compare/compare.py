@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.compare.changes import Change, detect, edited_examples
-from harness.compare.direction import higher_is_better, is_worse
-from harness.compare.scoreset import ScoreSet
+from harness.run.scores import ScoreSet
 
 
 @dataclass
@@ -52,7 +51,13 @@ class Row:
         """'better', 'worse' or '' (no significant change) after the Holm adjustment."""
         if self.delta is None or not self.significant(alpha):
             return ""
-        return "worse" if is_worse(self.metric, self.delta) else "better"
+        worse = self.delta < 0 if self.higher_is_better else self.delta > 0
+        return "worse" if worse else "better"
+
+    @property
+    def arrow(self) -> str:
+        """The metric's good direction, for tables."""
+        return "↑" if self.higher_is_better else "↓"
 
 
 @dataclass
@@ -127,6 +132,7 @@ def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = No
             if not vb and not vn and not cb["error"] and not cn["error"]:
                 continue  # undefined everywhere (a retrieval metric on a system without retrieval)
             ids = [i for i in vb if i in vn and i not in edited]
+            up = new.higher_is_better(metric)
             test = paired_test(
                 np.array([vb[i] for i in ids]),
                 np.array([vn[i] for i in ids]),
@@ -139,7 +145,7 @@ def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = No
                 Row(
                     system=system,
                     metric=metric,
-                    higher_is_better=higher_is_better(metric),
+                    higher_is_better=up,
                     base_mean=base.mean(system, metric),
                     new_mean=new.mean(system, metric),
                     n_base=len(vb),
@@ -149,7 +155,7 @@ def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = No
                     ci_low=test.ci_low,
                     ci_high=test.ci_high,
                     p_value=test.p_value,
-                    p_worse=test.p_less if higher_is_better(metric) else test.p_greater,
+                    p_worse=test.p_less if up else test.p_greater,
                     exact=test.exact,
                     n_error_base=cb["error"],
                     n_error_new=cn["error"],

@@ -17,9 +17,8 @@ from typing import Any
 
 from harness.compare.changes import Change
 from harness.compare.compare import Comparison, CompareSettings, compare
-from harness.compare.config import GateConfig, GateRule
-from harness.compare.direction import higher_is_better
-from harness.compare.scoreset import ScoreSet
+from harness.suite.gate import GateConfig, GateRule
+from harness.run.scores import ScoreSet
 from harness.errors import HarnessError
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
@@ -86,7 +85,7 @@ def evaluate(
         result.blocked = list(comparison.changes)
         return result
     matches = [_matches(i, rule, run) for i, rule in enumerate(config.rules)]
-    family = sorted({pair for i, rule in enumerate(config.rules) for pair in matches[i] if _delta_kinds(rule, pair[1])})
+    family = sorted({pair for i, rule in enumerate(config.rules) for pair in matches[i] if _delta_kinds(rule, run, pair[1])})
     rows = {pair: comparison.row(*pair) for pair in family}
     tested = [pair for pair in family if rows[pair] is not None and rows[pair].n_paired > 0]
     adjusted = dict(zip(tested, holm([rows[p].p_worse for p in tested])))
@@ -103,10 +102,11 @@ def evaluate(
     return result
 
 
-def _delta_kinds(rule: GateRule, metric: str) -> list[tuple[str, float]]:
+def _delta_kinds(rule: GateRule, run: ScoreSet, metric: str) -> list[tuple[str, float]]:
     """The baseline comparisons a rule makes for a metric: a drop only matters where higher is
-    better, an increase only where lower is better (so `metric: "*"` does the right thing)."""
-    up = higher_is_better(metric)
+    better, an increase only where lower is better (so `metric: "*"` does the right thing). The
+    direction is the one the run's metric declared."""
+    up = run.higher_is_better(metric)
     kinds = [("max_drop", rule.max_drop)] if up else [("max_increase", rule.max_increase)]
     return [(kind, limit) for kind, limit in kinds if limit is not None]
 
@@ -119,7 +119,7 @@ def _matches(index: int, rule: GateRule, run: ScoreSet) -> list[tuple[str, str]]
             continue
         for metric in run.metrics(system):
             counts = run.counts(system, metric)
-            applies = rule.min is not None or rule.max is not None or _delta_kinds(rule, metric)
+            applies = rule.min is not None or rule.max is not None or _delta_kinds(rule, run, metric)
             if fnmatchcase(metric, rule.metric) and (counts["ok"] or counts["error"]) and applies:
                 found.append((system, metric))
     if not found:
@@ -151,7 +151,7 @@ def _check(
         word = "below the floor" if kind == "min" else "above the ceiling"
         message = f"mean {new_mean:.4g} {word} {bound:g}" if bad else f"mean {new_mean:.4g} within {kind} {bound:g}"
         checks.append(Check(**base, kind=kind, status="fail" if bad else "pass", message=message, threshold=bound))
-    for kind, limit in _delta_kinds(rule, metric):
+    for kind, limit in _delta_kinds(rule, run, metric):
         checks.append(_delta_check(base, kind, limit, rule, config, row, p_holm))
     return checks
 

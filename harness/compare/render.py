@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from harness.compare.compare import Comparison, Row
-from harness.compare.direction import arrow
 from harness.compare.gate import GateResult
 
 MARKER = "<!-- harness-eval-gate -->"  # lets a CI step find and update its earlier comment
@@ -60,7 +59,7 @@ def comparison_table(comparison: Comparison, rows: list[Row] | None = None) -> l
     body = [
         [
             r.system + (" (config changed)" if r.config_changed else ""),
-            f"{r.metric} {arrow(r.metric)}",
+            f"{r.metric} {r.arrow}",
             num(r.base_mean),
             num(r.new_mean),
             signed(r.delta),
@@ -164,7 +163,7 @@ def gate_markdown(result: GateResult) -> str:
         [
             {"pass": "pass", "fail": "**FAIL**", "noise": "noise", "skip": "skip"}[c.status],
             c.system,
-            f"{c.metric} {arrow(c.metric)}",
+            f"{c.metric} {'↑' if comparison.new.higher_is_better(c.metric) else '↓'}",
             c.rule_label,
             num(c.base_mean),
             num(c.new_mean),

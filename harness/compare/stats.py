@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 EXACT_MAX_N = 16  # 2**16 sign patterns: exact enumeration is cheap up to here
-_BLOCK_CELLS = 2_000_000  # resampling/permutation blocks are bounded to this many cells
+_BLOCK_CELLS = 2_000_000  # permutation blocks are bounded to this many cells
 
 
 @dataclass(frozen=True)
@@ -40,20 +40,9 @@ def paired_bootstrap_ci(
     diffs: np.ndarray, *, samples: int = 2000, confidence: float = 0.95, seed: int = 0
 ) -> tuple[float | None, float | None]:
     """Percentile bootstrap of the mean paired difference (examples resampled as pairs)."""
-    n = len(diffs)
-    if n == 0:
-        return None, None
-    if n == 1 or np.all(diffs == diffs[0]):
-        return float(diffs[0]), float(diffs[0])
-    rng = np.random.default_rng(seed)
-    means = np.empty(samples)
-    step = max(1, _BLOCK_CELLS // n)
-    for start in range(0, samples, step):
-        stop = min(samples, start + step)
-        means[start:stop] = diffs[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(low), float(high)
+    from harness.stats import bootstrap_ci
+
+    return bootstrap_ci(diffs, samples=samples, confidence=confidence, seed=seed)
 
 
 @dataclass(frozen=True)

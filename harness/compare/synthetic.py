@@ -1,6 +1,6 @@
 """Synthetic run directories and score sets: for tests, the calibration benchmark and demos.
 
-Writing through RunDir and Sample keeps them honest: they are read back by the same code that
+Writing through RunWriter and Sample keeps them honest: they are read back by the same code that
 reads a real run.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.compare.scoreset import ScoreSet
+from harness.run.scores import ScoreSet
 
 # values: system -> example id -> metric -> value (None: undefined; "error": an error score)
 Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -27,13 +27,13 @@ def write_run(
     run_id: str = "run0",
 ) -> Path:
     """A run directory with the given scores; `failed[system]` lists examples whose response errored."""
-    from harness.rundir import RunDir, RunHeader
-    from harness.types import Example, Response, Sample, Score
+    from harness.run import RunHeader, RunWriter, Sample
+    from harness.types import Example, Response, Score
 
     suite = dict(suite or {"name": "synthetic", "path": None, "content_hash": "hash0"})
     configs = {name: dict((systems or {}).get(name, {"kind": "prompt", "model": "scripted/echo"})) for name in values}
     header = RunHeader(run_id=run_id, suite=suite, systems=configs, status=status)  # type: ignore[arg-type]
-    run = RunDir.create(Path(path), header)
+    run = RunWriter.create(Path(path), header)
     for system, examples in values.items():
         for example_id, scores in examples.items():
             error = "boom" if example_id in (failed or {}).get(system, set()) else None

@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,13 @@ from typing import Any, Callable, Iterator
 
 from harness.finetune.config import TRAINER_VERSION, BaseModelSpec, TrainConfig
 from harness.finetune.data import TrainingRecord, data_hash
-from harness.finetune.lineage import LINEAGE_FILE, build_lineage, read_lineage, write_lineage
+from harness.finetune.lineage import (
+    LINEAGE_FILE,
+    build_lineage,
+    read_lineage,
+    write_lineage,
+)
+from harness.progress import ProgressView
 
 LORA_FILE = "lora.gguf"
 Trainer = Callable[..., Any]  # train_lora's signature; tests pass a fake
@@ -151,49 +155,23 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-class _Progress:
-    """Rich bar with the loss on a terminal; plain `step i/n loss x` lines otherwise."""
+@contextlib.contextmanager
+def training_progress(*, enabled: bool = True, label: str | None = None) -> Iterator["_TrainingView"]:
+    """A bar with the loss on a terminal; plain `step i/n loss x` lines in logs."""
+    name = f"fine-tuning {label}" if label else "fine-tuning"
+    with ProgressView({name: 0}, enabled=enabled, plain_lines=True) as bars:
+        yield _TrainingView(bars, name)
 
-    def __init__(self, enabled: bool, label: str | None):
-        self.enabled = enabled
-        self.label = f"fine-tuning {label}" if label else "fine-tuning"
-        self.bar: Any = None
-        self.task: Any = None
-        self.started = time.perf_counter()
+
+class _TrainingView:
+    """The trainer's two callbacks (`on_step`, `on_status`) drawn on one progress bar."""
+
+    def __init__(self, bars: ProgressView, name: str):
+        self.bars = bars
+        self.name = name
 
     def status(self, text: str) -> None:
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.console.print(f"[dim]{text}[/dim]")
-        else:
-            print(f"{self.label}: {text}", file=sys.stderr, flush=True)
+        self.bars.message(f"{self.name}: {text}")
 
     def step(self, step: int, total: int, loss: float) -> None:
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            if self.task is None:
-                self.task = self.bar.add_task(self.label, total=total, loss="")
-            self.bar.update(self.task, completed=step, loss=f"loss {loss:.4f}")
-        else:
-            elapsed = time.perf_counter() - self.started
-            print(f"{self.label}: step {step}/{total} loss {loss:.4f} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def training_progress(*, enabled: bool = True, label: str | None = None) -> Iterator[_Progress]:
-    view = _Progress(enabled, label)
-    if enabled and sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        view.bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
-        with view.bar:
-            yield view
-    else:
-        yield view
+        self.bars.update(self.name, step, total, note=f"loss {loss:.4f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
@@ -70,6 +71,19 @@ def metric_infos(metrics: list[Metric]) -> dict[str, MetricInfo]:
         for name in metric.names:
             found[name] = metric.info(name) if declared else infer_metric_info(name)
     return found
+
+
+def finite_or_error(name: str, value: float | None, **detail: object) -> Score:
+    """Score.ok when the value is a finite number, else an `error` score saying why (never NaN)."""
+    if value is None:
+        return Score.failed(name, "metric produced no value", **detail)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return Score.failed(name, f"metric produced a non-number: {value!r}", **detail)
+    if not math.isfinite(number):
+        return Score.failed(name, f"metric produced {number} (not a finite number)", **detail)
+    return Score.ok(name, number, **detail)
 
 
 def failed_response_scores(metric: Metric, response: Response) -> list[Score]:

@@ -8,10 +8,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.metrics.basic import normalise_answer
 from harness.metrics.extract import answer_text
-from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
 
 DEFAULT_EMBEDDING_MODEL = "local/all-minilm-l6-v2"

@@ -20,8 +20,7 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 from pydantic import Field, field_validator
 
-from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
-from harness.metrics.stats import finite_or_error
+from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.types import Example, Response, Score
 
 MeasureName = Literal["recall", "precision", "mrr", "ndcg", "hit"]

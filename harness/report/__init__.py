@@ -19,11 +19,9 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
     from harness.report.data import RunData
     from harness.report.html import render_html
     from harness.report.tables import render_markdown
-    from harness.rundir import RunDir
 
     data = RunData.load(run_dir)
-    run = RunDir(data.path)
-    written = [run.write_text(REPORT_MD, render_markdown(data))]
+    written = [_write(data.path, REPORT_MD, render_markdown(data))]
     rendered: list[tuple[Path, str, bytes]] = []
     note = None
     if charts:
@@ -37,8 +35,19 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
             note = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
     written += [path for path, _, _ in rendered]
     html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note)
-    written.append(run.write_text(REPORT_HTML, html))
+    written.append(_write(data.path, REPORT_HTML, html))
     return written
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    """Reports are derived files (rebuilt at will), written atomically beside the run record."""
+    import os
+
+    target = folder / name
+    temp = target.with_name(f".{name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, target)
+    return target
 
 
 __all__ = ["write_reports", "REPORT_MD", "REPORT_HTML", "CHARTS_DIR"]

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.report.data import RunData, fmt, kind_colour, lower_is_better, pareto_front
+from harness.report.data import RunData, kind_colour, pareto_front
 
 CHART_METRICS_LIMIT = 8
 TAG_CHARTS_LIMIT = 4
@@ -27,8 +27,8 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def _direction(metric: str) -> str:
-    return "lower is better" if lower_is_better(metric) else "higher is better"
+def _direction(data: RunData, metric: str) -> str:
+    return "lower is better" if data.lower_is_better(metric) else "higher is better"
 
 
 def _kind_legend(ax: Any, data: RunData, systems: list[str]) -> None:
@@ -73,13 +73,13 @@ def plot_metric(data: RunData, metric: str) -> Any:
     bars = ax.bar(xs, heights, color=hues, yerr=errors, capsize=4, ecolor="#333333", width=0.65)
     bars.set_label("systems")
     for x, mean in zip(xs, heights):  # beside the CI line, so the label never sits on it
-        ax.annotate(fmt(metric, mean), (x, mean), xytext=(4, 2), textcoords="offset points", ha="left", fontsize=8)
-    if heights and all(0.0 <= v <= 1.0 for v in heights) and not lower_is_better(metric):
+        ax.annotate(data.fmt(metric, mean), (x, mean), xytext=(4, 2), textcoords="offset points", ha="left", fontsize=8)
+    if heights and all(0.0 <= v <= 1.0 for v in heights) and not data.lower_is_better(metric):
         ax.set_ylim(0, 1.12)
     _tick_labels(ax.set_xticks, systems)
     ax.set_xlim(-0.6, len(systems) - 0.4)
     ax.set_xlabel("system")
-    ax.set_ylabel(f"{metric} ({_direction(metric)})")
+    ax.set_ylabel(f"{metric} ({_direction(data, metric)})")
     ax.set_title(f"{metric}: mean with 95% CI")
     ax.grid(axis="y", alpha=0.3)
     _kind_legend(ax, data, systems)
@@ -172,7 +172,7 @@ def plot_tradeoff(data: RunData, quality: str, cost: str = "latency_s") -> Any:
     for i, (name, x, y) in enumerate(zip(names, xs, ys)):  # stack labels of (nearly) coincident points
         near = sum(1 for j in range(i) if abs(xs[j] - x) < 0.04 * span_x and abs(ys[j] - y) < 0.04 * span_y)
         ax.annotate(name, (x, y), xytext=(7, 5 - 11 * near), textcoords="offset points", fontsize=9)
-    front = pareto_front(points, quality, cost)
+    front = pareto_front(points, not data.lower_is_better(quality), not data.lower_is_better(cost))
     line = ax.plot([points[n][0] for n in front], [points[n][1] for n in front], linestyle="--", color="#333333",
                    marker="o", markersize=15, markerfacecolor="none", zorder=2, label="Pareto front",
                    drawstyle="steps-post")[0]
@@ -186,10 +186,10 @@ def plot_tradeoff(data: RunData, quality: str, cost: str = "latency_s") -> Any:
         ax.xaxis.set_major_locator(MaxNLocator(6))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
     ax.margins(x=0.12, y=0.08)
-    if not lower_is_better(quality) and all(0.0 <= y <= 1.0 for y in ys):
+    if not data.lower_is_better(quality) and all(0.0 <= y <= 1.0 for y in ys):
         ax.set_ylim(-0.04, 1.08)  # the whole scale: small gaps should look small
-    ax.set_xlabel(f"{cost} ({_direction(cost)})")
-    ax.set_ylabel(f"{quality} ({_direction(quality)})")
+    ax.set_xlabel(f"{cost} ({_direction(data, cost)})")
+    ax.set_ylabel(f"{quality} ({_direction(data, quality)})")
     ax.set_title(f"{quality} vs {cost}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="best")
@@ -210,8 +210,8 @@ def plot_tags(data: RunData, metric: str) -> Any:
     matrix = np.array([[math.nan if means[s][t][0] is None else means[s][t][0] for t in tags] for s in systems])
     import matplotlib
 
-    cmap = matplotlib.colormaps["viridis_r" if lower_is_better(metric) else "viridis"].with_extremes(bad="#DDDDDD")
-    unit = not lower_is_better(metric) and np.nanmin(matrix, initial=0) >= 0 and np.nanmax(matrix, initial=0) <= 1
+    cmap = matplotlib.colormaps["viridis_r" if data.lower_is_better(metric) else "viridis"].with_extremes(bad="#DDDDDD")
+    unit = not data.lower_is_better(metric) and np.nanmin(matrix, initial=0) >= 0 and np.nanmax(matrix, initial=0) <= 1
     fig = _figure(max(5.0, 0.9 * len(tags) + 3.0), max(2.8, 0.5 * len(systems) + 1.8))
     ax = fig.add_subplot()
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap=cmap, aspect="auto",
@@ -221,14 +221,14 @@ def plot_tags(data: RunData, metric: str) -> Any:
     for i, s in enumerate(systems):
         for j, t in enumerate(tags):
             value = matrix[i, j]
-            dark = not math.isnan(value) and (norm(value) < 0.5) != lower_is_better(metric)
-            ax.text(j, i, fmt(metric, None if math.isnan(value) else float(value)), ha="center", va="center",
+            dark = not math.isnan(value) and (norm(value) < 0.5) != data.lower_is_better(metric)
+            ax.text(j, i, data.fmt(metric, None if math.isnan(value) else float(value)), ha="center", va="center",
                     fontsize=8, color="white" if dark else "black")
     _tick_labels(ax.set_xticks, tags)
     ax.set_yticks(range(len(systems)), systems)
     ax.set_xlabel("tag")
     ax.set_ylabel("system")
-    ax.set_title(f"{metric} by tag ({_direction(metric)})")
+    ax.set_title(f"{metric} by tag ({_direction(data, metric)})")
     fig.colorbar(image, ax=ax, label=metric)
     return fig
 

@@ -1,22 +1,20 @@
 """One read of a run directory shared by tables, charts, HTML and the notebook API.
 
-Everything here comes from the run's files only (run.json, summary.csv, samples.jsonl), so
-reports can be regenerated at any time without re-running a model. Metric names and system
-kinds are treated generically: direction and "quality vs cost" come from naming rules.
+A thin view over `harness.run.RunView`: the header, summary rows and samples come from the run
+record's one reader, so reports can be regenerated at any time without re-running a model.
+Which way a metric is better, and whether it is quality or cost, is what the metric declared
+(recorded in run.json); runs that did not record it fall back to the name rule.
 """
 
 from __future__ import annotations
 
-import csv
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.compare.direction import higher_is_better
-from harness.errors import HarnessError
-from harness.rundir import RunDir
-from harness.summary import summarise
+from harness.run import RunHeader, RunTally, RunView
+from harness.types import MetricInfo
 
 # Preferred headline metrics (first present wins); otherwise the first quality metric.
 HEADLINE = ["exact_match", "contains_answer", "token_f1", "factual_correctness", "faithfulness",
@@ -29,20 +27,11 @@ _SPARE = ["#CCB974", "#64B5CD", "#8C564B", "#17BECF", "#BCBD22", "#E377C2"]
 UNTAGGED = "(untagged)"
 
 
-def lower_is_better(metric: str) -> bool:
-    """Cost-side numbers (time, money, tokens, errors); the rule compare and gate use too."""
-    return not higher_is_better(metric)
-
-
-def better(metric: str, a: float, b: float) -> bool:
-    return a < b if lower_is_better(metric) else a > b
-
-
-def fmt(metric: str, value: float | None) -> str:
-    """Three decimals for 0..1 quality scores, three significant digits for everything else."""
+def fmt(info: MetricInfo, value: float | None) -> str:
+    """Three decimals for unitless 0..1 scores, three significant digits for everything else."""
     if value is None:
         return "n/a"
-    if not lower_is_better(metric) and 0.0 <= value <= 1.0:
+    if info.unit is None and info.higher_is_better and 0.0 <= value <= 1.0:
         return f"{value:.3f}"
     return f"{value:.3g}"
 
@@ -62,41 +51,41 @@ def _shade(colour: str, nth: int) -> str:
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
 
-def _number(text: str) -> float | None:
-    return float(text) if text not in ("", None) else None
-
-
 @dataclass
 class RunData:
     path: Path
-    header: dict[str, Any]
+    header: RunHeader
     summary: list[dict[str, Any]]
     samples: list[dict[str, Any]]
     _cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _systems: list[str] = field(default_factory=list, repr=False)
+    _tally: RunTally | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> "RunData":
-        path = Path(path)
-        if not path.is_dir():
-            raise HarnessError("no such run directory", where=str(path))
-        run = RunDir.open(path)
-        header = run.read_header().model_dump(mode="json")
-        samples = list(run.iter_sample_dicts())
-        summary_file = path / RunDir.SUMMARY
-        if summary_file.is_file():
-            summary = _read_summary(summary_file)
-        else:  # an interrupted run killed before finish(): aggregate what is there
-            settings = header.get("settings", {})
-            summary = [r.model_dump() for r in summarise(samples, seed=int(settings.get("seed", 0)),
-                                                           system_order=list(header.get("systems", {})))]
-        return cls(path, header, summary, samples)
+        view = RunView.open(path)
+        samples = list(view.rows())
+        summary = [row.model_dump() for row in view.summary()]
+        return cls(view.path, view.header, summary, samples)
 
     def __post_init__(self) -> None:
         self._cells = {(r["system"], r["metric"]): r for r in self.summary}
-        names = dict.fromkeys(self.header.get("systems", {}))  # header order first (the suite's),
+        names = dict.fromkeys(self.header.systems)  # header order first (the suite's),
         names.update(dict.fromkeys(r["system"] for r in self.summary + self.samples))  # then any other
         self._systems = list(names)
+
+    def info(self, metric: str) -> MetricInfo:
+        return self.header.info(metric)
+
+    def lower_is_better(self, metric: str) -> bool:
+        """Cost-side numbers (time, money, tokens, errors), as the metric declared."""
+        return not self.info(metric).higher_is_better
+
+    def better(self, metric: str, a: float, b: float) -> bool:
+        return a < b if self.lower_is_better(metric) else a > b
+
+    def fmt(self, metric: str, value: float | None) -> str:
+        return fmt(self.info(metric), value)
 
     @property
     def systems(self) -> list[str]:
@@ -104,8 +93,7 @@ class RunData:
 
     @property
     def kinds(self) -> dict[str, str]:
-        declared = self.header.get("systems", {})
-        return {s: str(declared.get(s, {}).get("kind", "unknown")) for s in self.systems}
+        return {s: self.header.kind(s) for s in self.systems}
 
     def colours(self) -> dict[str, str]:
         seen: dict[str, int] = {}
@@ -120,7 +108,7 @@ class RunData:
         return list(dict.fromkeys(r["metric"] for r in self.summary))
 
     def main_metrics(self) -> list[str]:
-        return [m for m in self.metrics if not lower_is_better(m)]
+        return [m for m in self.metrics if not self.lower_is_better(m)]
 
     def headline(self) -> str | None:
         main = self.main_metrics()
@@ -137,22 +125,23 @@ class RunData:
         """Systems with the best mean (ties all win); empty when there is nothing to choose:
         fewer than two systems with a value, or all of them equal."""
         means = {s: m for s in self.systems if (m := self.mean(s, metric)) is not None}
-        top = min(means.values(), default=None) if lower_is_better(metric) else max(means.values(), default=None)
+        top = min(means.values(), default=None) if self.lower_is_better(metric) else max(means.values(), default=None)
         winners = {s for s, m in means.items() if m == top}
         return set() if len(means) < 2 or winners == set(means) else winners
 
+    @property
+    def tally(self) -> RunTally:
+        if self._tally is None:
+            self._tally = RunTally()
+            for row in self.samples:
+                self._tally.add_row(row)
+        return self._tally
+
     def errors(self) -> dict[str, int]:
-        counts = {s: 0 for s in self.systems}
-        for row in self.samples:
-            if row.get("response", {}).get("error"):
-                counts[row["system"]] = counts.get(row["system"], 0) + 1
-        return counts
+        return {s: self.tally.errors[s] for s in self.systems}
 
     def sample_counts(self) -> dict[str, int]:
-        counts = {s: 0 for s in self.systems}
-        for row in self.samples:
-            counts[row["system"]] = counts.get(row["system"], 0) + 1
-        return counts
+        return {s: self.tally.samples[s] for s in self.systems}
 
     def tags(self) -> list[str]:
         found: dict[str, None] = {}
@@ -201,28 +190,15 @@ class RunData:
         return table
 
 
-def pareto_front(points: dict[str, tuple[float, float]], quality: str, cost: str) -> list[str]:
-    """Names not dominated on (cost, quality), direction-aware; sorted by cost."""
+def pareto_front(points: dict[str, tuple[float, float]], quality_up: bool = True, cost_up: bool = False) -> list[str]:
+    """Names not dominated on (cost, quality); `*_up`: higher is better on that axis. Sorted by cost."""
+
+    def better(up: bool, a: float, b: float) -> bool:
+        return a > b if up else a < b
 
     def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
-        no_worse = not better(cost, b[0], a[0]) and not better(quality, b[1], a[1])
+        no_worse = not better(cost_up, b[0], a[0]) and not better(quality_up, b[1], a[1])
         return no_worse and (a != b)
 
     front = [n for n, p in points.items() if not any(dominates(q, p) for m, q in points.items() if m != n)]
     return sorted(front, key=lambda n: points[n][0])
-
-
-def _read_summary(path: Path) -> list[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    try:
-        return [
-            {
-                "system": r["system"], "metric": r["metric"],
-                "mean": _number(r["mean"]), "ci_low": _number(r["ci_low"]), "ci_high": _number(r["ci_high"]),
-                "n": int(r["n"] or 0), "n_undefined": int(r["n_undefined"] or 0), "n_error": int(r["n_error"] or 0),
-            }
-            for r in rows
-        ]
-    except (KeyError, ValueError) as error:
-        raise HarnessError(f"unreadable {RunDir.SUMMARY}: {error}", where=str(path)) from None

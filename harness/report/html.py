@@ -11,7 +11,7 @@ import base64
 import html
 from typing import Any
 
-from harness.report.data import RunData, fmt
+from harness.report.data import RunData
 from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
                                    tag_metrics, tag_table)
 
@@ -112,11 +112,11 @@ def _clip(text: Any, limit: int) -> str:
     return text[:limit] + f"\n… ({len(text) - limit} more characters in samples.jsonl)"
 
 
-def _scores(scores: dict[str, Any]) -> str:
+def _scores(data: RunData, scores: dict[str, Any]) -> str:
     rows = []
     for name, score in scores.items():
         status = str(score.get("status"))
-        value = fmt(name, score["value"]) if score.get("value") is not None else "n/a"
+        value = data.fmt(name, score["value"]) if score.get("value") is not None else "n/a"
         css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
         rows.append([f"<td>{esc(name)}</td>", f'<td class="num">{esc(value)}</td>',
                      f'<td class="{css}">{esc(status)}</td>', f"<td>{esc(score.get('reason') or '')}</td>"])
@@ -135,7 +135,7 @@ def _retrieved(chunks: list[dict[str, Any]] | None) -> str:
     return "<p><b>Retrieved contexts</b></p>" + _table(["rank", "chunk id", "doc id", "score", "text"], cells, raw=True)
 
 
-def _system_block(system: str, kind: str, row: dict[str, Any]) -> str:
+def _system_block(data: RunData, system: str, kind: str, row: dict[str, Any]) -> str:
     response = row.get("response", {})
     parts = [f'<div class="system"><b>{esc(system)}</b> <span class="counts">{esc(kind)}'
              f'{" · cached" if response.get("cached") else ""} · {esc(response.get("model") or "")}</span>']
@@ -144,7 +144,7 @@ def _system_block(system: str, kind: str, row: dict[str, Any]) -> str:
     if response.get("text") or not response.get("error"):
         parts.append(f"<pre>{esc(_clip(response.get('text'), MAX_OUTPUT_CHARS))}</pre>")
     parts.append(_retrieved(response.get("retrieved")))
-    parts.append(_scores(row.get("scores", {})))
+    parts.append(_scores(data, row.get("scores", {})))
     return "".join(parts) + "</div>"
 
 
@@ -162,7 +162,7 @@ def _samples(data: RunData) -> str:
         for system in data.systems:
             score = rows.get(system, {}).get("scores", {}).get(headline or "", {})
             if score.get("status") == "ok" and score.get("value") is not None:
-                marks.append(f"{system} {fmt(headline or '', score['value'])}")
+                marks.append(f"{system} {data.fmt(headline or '', score['value'])}")
         short = _clip(example.get("input"), 120).split("\n")[0]
         summary = (f"<summary><b>{esc(example['id'])}</b> {esc(short)} "
                    f'<span class="counts">{esc(" · ".join(marks))}</span></summary>')
@@ -172,15 +172,15 @@ def _samples(data: RunData) -> str:
         facts_ = [("tags", ", ".join(map(str, example.get("tags") or []))),
                   ("reference doc ids", ", ".join(map(str, example.get("reference_doc_ids") or [])))]
         body += [f'<p class="counts">{esc(k)}: {esc(v)}</p>' for k, v in facts_ if v]
-        body += [_system_block(s, kinds.get(s, "?"), rows[s]) for s in data.systems if s in rows]
+        body += [_system_block(data, s, kinds.get(s, "?"), rows[s]) for s in data.systems if s in rows]
         parts.append(f'<details id="ex-{esc(example["id"])}">{summary}{"".join(body)}</details>')
     return "".join(parts) or "<p>No samples.</p>"
 
 
 def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None) -> str:
     """The whole report as one string; `charts` are (title, PNG bytes)."""
-    title = f"Run report: {data.header['suite'].get('name', '?')}"
-    description = data.header["suite"].get("description")
+    title = f"Run report: {data.header.suite.name}"
+    description = data.header.suite.description
     body = [
         f"<h1>{esc(title)}</h1>",
         f"<p>{esc(description)}</p>" if description else "",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.report.data import RunData, fmt, lower_is_better
+from harness.report.data import RunData
 
 BEST = "★"
 TAG_METRICS_LIMIT = 8
@@ -23,20 +23,19 @@ def md(text: Any) -> str:
 def facts(data: RunData) -> list[tuple[str, str]]:
     """The header facts a reader needs to trust (or distrust) the numbers."""
     h = data.header
-    counts = h.get("counts", {})
-    git = h.get("git", {})
-    dataset = h.get("dataset", {})
-    models = sorted({str(c["model"]) for c in h.get("systems", {}).values() if c.get("model")})
-    commit = (git.get("commit") or "unknown")[:12] + (" (uncommitted changes)" if git.get("dirty") else "")
+    counts, git, dataset = h.counts, h.git, h.dataset
+    models = sorted({str(c["model"]) for c in h.systems.values() if c.get("model")})
+    commit = (git.commit or "unknown")[:12] + (" (uncommitted changes)" if git.dirty else "")
+    n_test = "?" if dataset.n_test is None else dataset.n_test
+    n_train = "?" if dataset.n_train is None else dataset.n_train
     return [
-        ("Suite", f"{h['suite'].get('name', '?')} (hash {str(h['suite'].get('content_hash') or 'unknown')[:12]})"),
-        ("Status", h.get("status", "?")),
-        ("Samples", f"{counts.get('done', 0)} of {counts.get('planned', 0)} planned, "
-                    f"{counts.get('errors', 0)} with errors"),
-        ("Dataset", f"{dataset.get('n_test', '?')} test / {dataset.get('n_train', '?')} train examples"),
+        ("Suite", f"{h.suite.name} (hash {str(h.suite.content_hash or 'unknown')[:12]})"),
+        ("Status", h.status),
+        ("Samples", f"{counts.done} of {counts.planned} planned, {counts.errors} with errors"),
+        ("Dataset", f"{n_test} test / {n_train} train examples"),
         ("Models", ", ".join(models) or "none"),
-        ("Judge", str(h.get("judge", {}).get("model") or "offline / none")),
-        ("Run", f"{h.get('run_id', '?')} from {h.get('started_at', '?')} to {h.get('ended_at') or 'unfinished'}"),
+        ("Judge", str(h.judge.model or "offline / none")),
+        ("Run", f"{h.run_id} from {h.started_at} to {h.ended_at or 'unfinished'}"),
         ("Git commit", commit),
     ]
 
@@ -45,10 +44,10 @@ def notices(data: RunData) -> list[str]:
     """Things that make the numbers less trustworthy, loudest first."""
     h = data.header
     found = []
-    if h.get("status") != "complete":
-        found.append(f"run status is {h.get('status')!r}: numbers cover finished samples only")
-    found += [f"degraded: {d}" for d in h.get("degraded", [])]
-    found += [f"warning: {w}" for w in h.get("warnings", [])]
+    if h.status != "complete":
+        found.append(f"run status is {h.status!r}: numbers cover finished samples only")
+    found += [f"degraded: {d}" for d in h.degraded]
+    found += [f"warning: {w}" for w in h.warnings]
     return found
 
 
@@ -60,9 +59,9 @@ def metric_cell(data: RunData, system: str, metric: str) -> tuple[str, str, bool
     if row["mean"] is None:
         value = "n/a"
     elif row["ci_low"] is not None and row["ci_high"] is not None:
-        value = f"{fmt(metric, row['mean'])} [{fmt(metric, row['ci_low'])}, {fmt(metric, row['ci_high'])}]"
+        value = f"{data.fmt(metric, row['mean'])} [{data.fmt(metric, row['ci_low'])}, {data.fmt(metric, row['ci_high'])}]"
     else:
-        value = fmt(metric, row["mean"])
+        value = data.fmt(metric, row["mean"])
     counts = [f"n={row['n']}"]
     if row["n_undefined"]:
         counts.append(f"{row['n_undefined']} undefined")
@@ -72,14 +71,14 @@ def metric_cell(data: RunData, system: str, metric: str) -> tuple[str, str, bool
 
 
 def direction_note(data: RunData) -> str:
-    lower = [m for m in data.metrics if lower_is_better(m)]
+    lower = [m for m in data.metrics if data.lower_is_better(m)]
     note = f"{BEST} best per metric (higher is better"
     note += f"; lower is better for {', '.join(lower)})" if lower else ")"
     return note
 
 
 def system_rows(data: RunData) -> list[list[str]]:
-    models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.get("systems", {}).items()}
+    models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.systems.items()}
     counts, errors = data.sample_counts(), data.errors()
     return [[s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0))] for s in data.systems]
 
@@ -90,13 +89,13 @@ def tag_table(data: RunData, metric: str) -> tuple[list[str], list[list[str]]]:
     tags = data.tags()
     means = data.tag_means(metric)
     head = ["system"] + [f"{t} ({sizes.get(t, 0)})" for t in tags]
-    rows = [[s] + [fmt(metric, means[s][t][0]) for t in tags] for s in data.systems]
+    rows = [[s] + [data.fmt(metric, means[s][t][0]) for t in tags] for s in data.systems]
     return head, rows
 
 
 def result_groups(data: RunData) -> list[tuple[str, list[str]]]:
     """Quality and cost-side metrics in separate tables: narrower, and read differently."""
-    cost = [m for m in data.metrics if lower_is_better(m)]
+    cost = [m for m in data.metrics if data.lower_is_better(m)]
     groups = [("Quality", data.main_metrics()), ("Latency, tokens and cost", cost)]
     return [(title, metrics) for title, metrics in groups if metrics]
 
@@ -113,9 +112,9 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_markdown(data: RunData) -> str:
     h = data.header
-    lines = [f"# Run report: {md(h['suite'].get('name', '?'))}", ""]
-    if h["suite"].get("description"):
-        lines += [md(h["suite"]["description"]), ""]
+    lines = [f"# Run report: {md(h.suite.name)}", ""]
+    if h.suite.description:
+        lines += [md(h.suite.description), ""]
     lines += [f"- **{label}:** {md(value)}" for label, value in facts(data)]
     lines.append("")
     for notice in notices(data):

@@ -27,7 +27,7 @@ from harness.retrieval.config import ChunkingConfig
 from harness.retrieval.corpus import Corpus
 from harness.retrieval.dense import DenseIndex, EmbedFn
 from harness.retrieval.lexical import BM25Index
-from harness.retrieval.progress import progress_bar
+from harness.progress import ProgressView
 
 FORMAT_VERSION = 1
 log = logging.getLogger("harness.retrieval")
@@ -96,8 +96,9 @@ class IndexStore:
 
         async def build(tmp: Path) -> DenseIndex:
             texts = [_indexed_text(c) for c in lexical.chunks]
-            with progress_bar(f"embedding {len(texts)} chunks ({model})", len(texts), enabled=self.show_progress) as advance:
-                index = await DenseIndex.build(texts, embed, progress=advance)
+            label = f"embedding {len(texts)} chunks ({model})"
+            with ProgressView({label: len(texts)}, enabled=self.show_progress is not False, transient=True) as bars:
+                index = await DenseIndex.build(texts, embed, progress=lambda n: bars.advance(label, n))
             index.save(tmp)
             _manifest(tmp, kind="dense", model=model, chunks=len(texts), dimensions=int(index.vectors.shape[1]))
             return index

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
-from harness.compare.config import GateConfig
+from harness.suite.gate import GateConfig
 from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
 from harness.gateway.scripted import ScriptedModelSpec

@@ -16,10 +16,9 @@ from typing import Literal
 from pydantic import Field
 
 from harness.errors import ConfigError
-from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.metrics.extract import answer_text
 from harness.metrics.faithfulness.offline import OfflineJudge, OfflineJudgeSettings
-from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
 
 __all__ = ["Faithfulness", "FaithfulnessConfig", "OfflineJudge", "OfflineJudgeSettings"]

@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.metrics.extract import answer_text
 from harness.metrics.faithfulness.llm_judge import LLMJudge, _ragas_llm_class, _failure
-from harness.metrics.stats import finite_or_error
 from harness.types import Example, Response, Score
 
 

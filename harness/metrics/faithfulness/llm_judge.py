@@ -20,10 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from harness.gateway import GenerationParams, ModelCallError, ModelRequest
-from harness.metrics.base import MetricContext
+from harness.metrics.base import MetricContext, finite_or_error
 from harness.metrics.extract import find_json_object
 from harness.metrics.faithfulness.audit import AuditTrail, audit_for
-from harness.metrics.stats import finite_or_error
 from harness.types import Score
 
 # ragas sends usage telemetry unless told not to; set before ragas is first imported (lazily).

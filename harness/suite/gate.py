@@ -1,6 +1,6 @@
 """The suite's `gate:` section, typed and strict like the rest of the suite file.
 
-Imported by the suite model, so it depends on pydantic only.
+Part of the suite model, so it depends on pydantic and the core types only.
 
     gate:
       alpha: 0.05                 # Holm-adjusted p below this counts as significant
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.compare.direction import higher_is_better
+from harness.types import infer_metric_info
 
 GLOB_CHARS = set("*?[")
 
@@ -49,7 +49,9 @@ class GateRule(BaseModel):
         if self.relative and self.max_drop is None and self.max_increase is None:
             raise ValueError("relative applies to max_drop/max_increase; give one of them")
         if not GLOB_CHARS & set(self.metric):
-            better_up = higher_is_better(self.metric)
+            # by name: the suite's metric types are not known here; the gate checks declared
+            # directions again against the run (a rule that checks nothing is an error there)
+            better_up = infer_metric_info(self.metric).higher_is_better
             if self.max_drop is not None and not better_up:
                 raise ValueError(f"{self.metric} is lower-is-better, so a drop is an improvement: use max_increase")
             if self.max_increase is not None and better_up:

@@ -1,8 +1,10 @@
-"""One in-memory shape for "the scores of a run", read from a run directory or a baseline file.
+"""The scores of a run in one in-memory shape, per example: what compare, gate, baselines and
+the pytest plug-in work on. Built from a run directory here, or from a baseline file (which is
+this shape written to JSON, see harness.compare.baseline).
 
-Compare and gate work on this, so a baseline file is just a ScoreSet written to JSON: per-example
-`ok` scores per system and metric, plus what is needed to tell whether two sets are comparable
-(suite hash, resolved system configs, metric and judge configs, a digest of every example).
+Besides the `ok` values per system, metric and example it keeps what tells whether two sets are
+comparable: suite hashes, resolved system configs, metric and judge configs, a digest of every
+example, and each metric's declared direction.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.types import MetricInfo, infer_metric_info
+
 ERROR_RATE = "error_rate"  # derived per sample: 1 when the system returned an error, else 0
-BASELINE_SCHEMA = "harness-baseline"
-BASELINE_VERSION = 1
+ERROR_RATE_INFO = MetricInfo(higher_is_better=False, group="cost")
 
 
 @dataclass
@@ -27,6 +30,7 @@ class ScoreSet:
     suite: dict[str, Any]  # name, content_hash, semantic_hash, path
     systems: dict[str, dict[str, Any]]  # resolved config per system
     metric_configs: list[dict[str, Any]] = field(default_factory=list)
+    metric_info: dict[str, MetricInfo] = field(default_factory=dict)
     judge: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)  # example id -> content digest
@@ -35,6 +39,7 @@ class ScoreSet:
     not_ok: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # system -> metric -> {undefined, error}
     created_at: str | None = None
     degraded: list[str] = field(default_factory=list)
+    duplicates: int = 0
 
     @property
     def suite_name(self) -> str:
@@ -43,6 +48,15 @@ class ScoreSet:
     def label(self) -> str:
         run = f"run {self.run_id[:8]}" if self.run_id else "run ?"
         return f"`{self.source}` ({run})"
+
+    def info(self, metric: str) -> MetricInfo:
+        """Declared direction/unit/group; the name rule for sets that did not record it."""
+        if metric == ERROR_RATE:
+            return ERROR_RATE_INFO
+        return self.metric_info.get(metric) or infer_metric_info(metric)
+
+    def higher_is_better(self, metric: str) -> bool:
+        return self.info(metric).higher_is_better
 
     def metrics(self, system: str) -> list[str]:
         return list(self.scores.get(system, {}))
@@ -59,28 +73,19 @@ class ScoreSet:
         ok = len(self.values(system, metric))
         return {"ok": ok, "undefined": tally.get("undefined", 0), "error": tally.get("error", 0)}
 
-    def to_baseline(self) -> dict[str, Any]:
-        """The baseline file's JSON (schema `harness-baseline`, version 1)."""
-        return {
-            "schema": BASELINE_SCHEMA,
-            "schema_version": BASELINE_VERSION,
-            "suite": self.suite,
-            "run": {"run_id": self.run_id, "status": self.status, "source": self.source, "degraded": self.degraded},
-            "git": self.git,
-            "created_at": self.created_at,
-            "metrics": self.metric_configs,
-            "judge": self.judge,
-            "examples": self.examples,
-            "systems": {
-                name: {
-                    "config": config,
-                    "examples": self.seen.get(name, []),
-                    "scores": self.scores.get(name, {}),
-                    "not_ok": self.not_ok.get(name, {}),
-                }
-                for name, config in self.systems.items()
-            },
-        }
+    def add(self, system: str, example_id: str, scores: dict[str, Any]) -> None:
+        """One sample's scores (status/value dicts)."""
+        by_metric = self.scores.setdefault(system, {})
+        tallies = self.not_ok.setdefault(system, {})
+        for name, score in scores.items():
+            values = by_metric.setdefault(name, {})
+            status, value = score.get("status"), score.get("value")
+            if status == "ok" and value is not None:
+                values[example_id] = float(value)
+            else:
+                tally = tallies.setdefault(name, {})
+                key = "undefined" if status == "undefined" else "error"
+                tally[key] = tally.get(key, 0) + 1
 
 
 def example_digest(example: dict[str, Any]) -> str:
@@ -95,7 +100,7 @@ def suite_semantic_hash(path: str | None, content_hash: str | None) -> str | Non
         return None
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     if hashlib.sha256(text.encode()).hexdigest() != content_hash:
         return None
@@ -111,82 +116,37 @@ def suite_semantic_hash(path: str | None, content_hash: str | None) -> str | Non
     return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def from_run(path: str | Path) -> ScoreSet:
-    """Read a run directory (run.json + samples.jsonl) without re-running or re-scoring anything."""
-    from harness.rundir import RunDir
-
-    run = RunDir.open(Path(path))
-    header = run.read_header()
-    suite = dict(header.suite)
+def scores_of(view: Any) -> ScoreSet:
+    """The ScoreSet of a run (a `RunView`), without re-running or re-scoring anything."""
+    header = view.header
+    suite = header.suite.model_dump()
     suite.setdefault("semantic_hash", suite_semantic_hash(suite.get("path"), suite.get("content_hash")))
     out = ScoreSet(
-        source=str(path),
+        source=str(view.path),
         kind="run",
         run_id=header.run_id,
         status=header.status,
         suite={k: suite.get(k) for k in ("name", "content_hash", "semantic_hash", "path")},
-        systems=dict(header.systems),
+        systems={name: dict(config) for name, config in header.systems.items()},
         metric_configs=list(header.metrics),
-        judge=dict(header.judge),
-        git=dict(header.git),
+        metric_info=dict(header.metric_info),
+        judge=header.judge.model_dump(mode="json"),
+        git=header.git.model_dump(),
         created_at=header.ended_at or header.started_at,
         degraded=list(header.degraded),
     )
     seen: dict[str, dict[str, None]] = {}
-    for row in run.iter_sample_dicts():
-        system, example = row.get("system"), row.get("example") or {}
-        example_id = example.get("id")
-        if system is None or example_id is None:
-            continue
-        example_id = str(example_id)
+    for row in view.rows():
+        system, example = row["system"], row["example"]
+        example_id = str(example["id"])
         out.examples[example_id] = example_digest(example)
         seen.setdefault(system, {})[example_id] = None
         failed = bool((row.get("response") or {}).get("error"))
         scores = dict(row.get("scores") or {})
         scores.setdefault(ERROR_RATE, {"status": "ok", "value": 1.0 if failed else 0.0})
-        _add_scores(out, system, example_id, scores)
+        out.add(system, example_id, scores)
+    out.duplicates = view.duplicates
     out.seen = {system: list(ids) for system, ids in seen.items()}
     for system in seen:
         out.systems.setdefault(system, {})
     return out
-
-
-def _add_scores(out: ScoreSet, system: str, example_id: str, scores: dict[str, Any]) -> None:
-    by_metric = out.scores.setdefault(system, {})
-    tallies = out.not_ok.setdefault(system, {})
-    for name, score in scores.items():
-        values = by_metric.setdefault(name, {})
-        values.pop(example_id, None)  # a repeated sample: the last one wins
-        status, value = score.get("status"), score.get("value")
-        if status == "ok" and value is not None:
-            values[example_id] = float(value)
-        else:
-            tally = tallies.setdefault(name, {})
-            key = "undefined" if status == "undefined" else "error"
-            tally[key] = tally.get(key, 0) + 1
-
-
-def from_baseline(data: dict[str, Any], source: str) -> ScoreSet:
-    """Rebuild a ScoreSet from a baseline file's JSON (see `ScoreSet.to_baseline`)."""
-    run = data.get("run") or {}
-    systems = data.get("systems") or {}
-    return ScoreSet(
-        source=source,
-        kind="baseline",
-        run_id=run.get("run_id"),
-        status=run.get("status"),
-        suite=dict(data.get("suite") or {}),
-        systems={name: dict(entry.get("config") or {}) for name, entry in systems.items()},
-        metric_configs=list(data.get("metrics") or []),
-        judge=dict(data.get("judge") or {}),
-        git=dict(data.get("git") or {}),
-        examples=dict(data.get("examples") or {}),
-        seen={name: list(entry.get("examples") or []) for name, entry in systems.items()},
-        scores={
-            name: {m: {str(k): float(v) for k, v in vals.items()} for m, vals in (entry.get("scores") or {}).items()}
-            for name, entry in systems.items()
-        },
-        not_ok={name: dict(entry.get("not_ok") or {}) for name, entry in systems.items()},
-        created_at=data.get("created_at"),
-        degraded=list(run.get("degraded") or []),
-    )

@@ -1,4 +1,4 @@
-"""Bootstrap intervals (edge cases, coverage), percentiles, summaries, and the no-NaN guard."""
+"""Bootstrap intervals (edge cases, coverage), percentiles, the run tally, and the no-NaN guard."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from harness.metrics.stats import bootstrap_ci, finite_or_error, percentiles, percentiles_by_system, summarise_scores
+from harness.metrics.base import finite_or_error
+from harness.run import RunTally
+from harness.stats import bootstrap_ci, percentiles
 from harness.types import Score
 
 
@@ -49,19 +51,21 @@ def test_percentiles() -> None:
     found = percentiles(values)
     assert found["p50"] == pytest.approx(50.5) and found["p95"] == pytest.approx(95.05) and found["p99"] == pytest.approx(99.01)
     assert percentiles([2.0], qs=(50, 90)) == {"p50": 2.0, "p90": 2.0}
-    rows = [("a", 1.0), ("a", 3.0), ("b", None), ("b", 5.0), ("c", None)]
-    by_system = percentiles_by_system(rows)
-    assert by_system["a"]["p50"] == 2.0 and by_system["a"]["n"] == 2
-    assert by_system["b"]["p99"] == 5.0 and by_system["c"] == {"n": 0, "p50": None, "p95": None, "p99": None}
 
 
-def test_summarise_scores_counts_statuses() -> None:
-    scores = [Score.ok("m", 1.0), Score.ok("m", 0.0), Score.undefined("m", "n/a"), Score.failed("m", "boom")]
-    row = summarise_scores(scores)
-    assert row["mean"] == 0.5 and row["n"] == 2 and row["n_undefined"] == 1 and row["n_error"] == 1
-    assert row["ci_low"] <= 0.5 <= row["ci_high"]
-    empty = summarise_scores([Score.undefined("m", "n/a")])
-    assert empty["mean"] is None and empty["ci_low"] is None and empty["n"] == 0
+def test_the_tally_counts_statuses_and_only_averages_ok_scores() -> None:
+    tally = RunTally()
+    for score in [Score.ok("m", 1.0), Score.ok("m", 0.0), Score.undefined("m", "n/a"), Score.failed("m", "boom")]:
+        tally.add("s", False, {"m": score})
+    tally.add("s", True, {"m": Score.failed("m", "system error")})
+    tally.add("t", False, {"m": {"status": "undefined", "value": None}})
+    (row, empty) = tally.summary(samples=500, confidence=0.95, seed=0)
+    assert row.mean == 0.5 and row.n == 2 and row.n_undefined == 1 and row.n_error == 2
+    assert row.ci_low <= 0.5 <= row.ci_high
+    assert empty.mean is None and empty.ci_low is None and empty.n == 0 and empty.n_undefined == 1
+    assert tally.samples == {"s": 5, "t": 1} and tally.errors == {"s": 1}
+    # the metric's own failure rate leaves out the sample whose system failed: 1 of 5
+    assert tally.degraded(0.1) and not tally.degraded(0.2)
 
 
 def test_finite_or_error_never_lets_nan_through() -> None:

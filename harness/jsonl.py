@@ -1,0 +1,54 @@
+"""The one JSONL reader: datasets, replay files, corpora and samples.jsonl all read through it.
+
+One error policy: a line that is not a JSON object is an error naming `file:line` and why;
+blank lines are skipped; a UTF-8 byte-order mark is accepted. With `torn_tail=True` (files
+appended by a writer that may be killed mid-line) a last line without its newline is reported
+as `torn`, so the caller can drop it instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from harness.errors import HarnessError
+
+
+class JsonlError(HarnessError):
+    """A line that is not a JSON object; `torn` when it is an unfinished last line."""
+
+    def __init__(self, message: str, *, where: str, line: int, torn: bool = False):
+        super().__init__(message, where=where)
+        self.line = line
+        self.torn = torn
+
+
+def iter_jsonl(path: str | Path, *, torn_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line of `path`."""
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise HarnessError(f"cannot read ({error.strerror or error})", where=str(path)) from None
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            torn = torn_tail and not raw.endswith(b"\n")
+            try:
+                row = json.loads(raw)
+            except UnicodeDecodeError as error:
+                raise JsonlError(f"not UTF-8 text ({error.reason})", where=f"{path}:{number}",
+                                 line=number, torn=torn) from None
+            except json.JSONDecodeError as error:
+                raise JsonlError(f"not JSON ({error.msg}, column {error.colno})",
+                                 where=f"{path}:{number}", line=number, torn=torn) from None
+            if torn:
+                # a complete object without its newline: the writer was killed before "\n"
+                raise JsonlError("an unfinished last line", where=f"{path}:{number}", line=number, torn=True)
+            if not isinstance(row, dict):
+                raise JsonlError("not a JSON object", where=f"{path}:{number}", line=number)
+            yield number, row

@@ -1,0 +1,166 @@
+"""The one tally of a run's scores, and summary.csv made from it.
+
+Every count the harness reports (ok / undefined / error per system and metric, samples and
+errors per system, a judge's own failure rate) comes from `RunTally`, filled one sample at a
+time: live by the runner as samples finish, or by `RunView` from samples.jsonl. Means and
+bootstrap CIs are over `ok` values only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from pydantic import BaseModel
+
+from harness.errors import HarnessError
+
+SUMMARY = "summary.csv"
+SUMMARY_COLUMNS = ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_undefined", "n_error"]
+
+
+class SummaryRow(BaseModel):
+    system: str
+    metric: str
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    n_undefined: int
+    n_error: int
+
+
+class Cell:
+    """The scores of one (system, metric): ok values, and how many were undefined or errors."""
+
+    __slots__ = ("values", "n_undefined", "n_error", "n_own_error", "n_scored")
+
+    def __init__(self) -> None:
+        self.values = array("d")
+        self.n_undefined = 0
+        self.n_error = 0
+        self.n_own_error = 0  # errors of the metric itself (the system had answered)
+        self.n_scored = 0  # samples whose system answered
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
+class RunTally:
+    """Counts and ok values of a run, added one sample at a time (in the order they finished)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[str, str], Cell] = {}
+        self.samples: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+
+    def add(self, system: str, failed: bool, scores: Mapping[str, Any]) -> None:
+        """One sample: `failed` when the system returned an error; `scores` maps names to Score
+        objects or their dicts (status, value)."""
+        self.samples[system] += 1
+        if failed:
+            self.errors[system] += 1
+        cells = self.cells
+        for name, score in scores.items():
+            if isinstance(score, dict):
+                status, value = score.get("status"), score.get("value")
+            else:
+                status, value = score.status, score.value
+            cell = cells.get((system, name))
+            if cell is None:
+                cell = cells[(system, name)] = Cell()
+            if not failed:
+                cell.n_scored += 1
+            if status == "ok" and value is not None:
+                cell.values.append(float(value))
+            elif status == "undefined":
+                cell.n_undefined += 1
+            else:
+                cell.n_error += 1
+                if not failed:
+                    cell.n_own_error += 1
+
+    def add_row(self, row: Mapping[str, Any]) -> None:
+        """A samples.jsonl line as parsed JSON."""
+        self.add(row["system"], bool((row.get("response") or {}).get("error")), row.get("scores") or {})
+
+    @property
+    def done(self) -> int:
+        return sum(self.samples.values())
+
+    @property
+    def n_errors(self) -> int:
+        return sum(self.errors.values())
+
+    def metrics(self) -> list[str]:
+        return list(dict.fromkeys(metric for _, metric in self.cells))
+
+    def degraded(self, max_error_rate: float) -> list[str]:
+        """Metrics whose own failures (a judge that broke, not a system that did) exceed the limit."""
+        scored: Counter[str] = Counter()
+        failed: Counter[str] = Counter()
+        for (_, metric), cell in self.cells.items():
+            scored[metric] += cell.n_scored
+            failed[metric] += cell.n_own_error
+        notes = []
+        for metric, n_failed in failed.items():
+            if n_failed and n_failed / scored[metric] > max_error_rate:
+                rate = n_failed / scored[metric]
+                notes.append(
+                    f"DEGRADED: {metric} failed on {n_failed} of {scored[metric]} samples ({rate:.0%}), "
+                    f"above judge.max_error_rate {max_error_rate:.0%}; see the reasons in samples.jsonl"
+                )
+        return notes
+
+    def summary(
+        self, *, samples: int, confidence: float, seed: int, system_order: Iterable[str] = ()
+    ) -> list[SummaryRow]:
+        """One row per (system, metric): systems in `system_order` first, metrics as first seen."""
+        import numpy as np
+
+        from harness.stats import bootstrap_ci
+
+        rank = {name: i for i, name in enumerate(system_order)}
+        rows = []
+        for (system, metric), cell in self.cells.items():
+            data = np.frombuffer(cell.values, dtype=np.float64) if cell.n else np.zeros(0)
+            low, high = bootstrap_ci(data, samples=samples, confidence=confidence, seed=seed)
+            rows.append(SummaryRow(
+                system=system, metric=metric, mean=float(data.mean()) if cell.n else None,
+                ci_low=low, ci_high=high, n=cell.n, n_undefined=cell.n_undefined, n_error=cell.n_error,
+            ))
+        rows.sort(key=lambda r: rank.get(r.system, len(rank)))
+        return rows
+
+
+def to_csv(rows: list[SummaryRow]) -> str:
+    """summary.csv text; floats at full precision (repr), so reading back gives the same number."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in row.model_dump().values()])
+    return buffer.getvalue()
+
+
+def read_summary(path: Path) -> list[SummaryRow]:
+    def number(text: str | None) -> float | None:
+        return float(text) if text not in ("", None) else None
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return [
+                SummaryRow(
+                    system=r["system"], metric=r["metric"], mean=number(r["mean"]), ci_low=number(r["ci_low"]),
+                    ci_high=number(r["ci_high"]), n=int(r["n"] or 0), n_undefined=int(r["n_undefined"] or 0),
+                    n_error=int(r["n_error"] or 0),
+                )
+                for r in csv.DictReader(handle)
+            ]
+    except (KeyError, ValueError, TypeError) as error:
+        raise HarnessError(f"unreadable {SUMMARY}: {error}", where=str(path)) from None
