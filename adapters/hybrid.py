@@ -14,8 +14,9 @@ from pydantic import Field
 
 from adapters.finetuned import FinetunedConfig, FinetunedSystem, Prompted
 from adapters.generation import base_variables, build_messages
-from adapters.rag import CONTEXT_VARIABLES, ContextPrompt, RetrievalStage, UsesRetrieval, format_context, with_context_placeholder
-from harness.systems import SystemContext, system_kind
+from adapters.rag import (CONTEXT_VARIABLES, ContextPrompt, RetrievalStage, UsesRetrieval, UsesRetrievalStage,
+                          format_context, with_context_placeholder)
+from harness.systems import Artifacts, SystemContext, system_kind
 from harness.types import Example
 
 
@@ -24,7 +25,7 @@ class HybridConfig(FinetunedConfig, UsesRetrieval):
     prompt: ContextPrompt = Field(default_factory=ContextPrompt)
 
 
-class HybridSystem(FinetunedSystem):
+class HybridSystem(UsesRetrievalStage, FinetunedSystem):
     variables = CONTEXT_VARIABLES
 
     def __init__(self, config: HybridConfig, context: SystemContext):
@@ -37,6 +38,12 @@ class HybridSystem(FinetunedSystem):
     async def setup(self, *, force: bool = False) -> None:
         await self.stage.setup()
         await super().setup(force=force)
+
+    def artifacts(self) -> Artifacts | None:
+        lora, index = super().artifacts(), self.index_artifacts()
+        if lora is None or index is None:
+            return lora or index
+        return Artifacts(recorded=lora.recorded, files={**lora.files, **index.files})
 
     async def prompt_for(self, example: Example) -> Prompted:
         chunks, retrieval_s = await self.stage.retrieve(example.input)

@@ -7,6 +7,7 @@ perfect retrieval. Passages come from `Example.reference_contexts`, else the cor
 
 from __future__ import annotations
 
+import copy
 from typing import Literal
 
 from pydantic import Field
@@ -46,6 +47,16 @@ class OracleSystem(System):
             self.corpus = system_corpus(config.corpus, context, who="an oracle system whose examples name reference_doc_ids")
             where = context.where("corpus") if config.corpus else "corpus"
             self.warnings = missing_reference_docs(self.corpus, context.test, where=where)
+
+    def with_corpus(self, context: SystemContext) -> System | None:
+        """For a knowledge update: the reference documents read from the new corpus."""
+        if self.config.corpus is not None or context.suite.corpus is None:
+            return None
+        twin = copy.copy(self)
+        twin.context = context
+        twin.corpus = system_corpus(None, context, who="an oracle system")
+        twin.warnings = missing_reference_docs(twin.corpus, context.test, where="updates.corpus")
+        return twin
 
     def passages(self, example: Example) -> list[RetrievedChunk]:
         """The reference passages in the order the dataset gives them."""

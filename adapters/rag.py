@@ -6,6 +6,7 @@ exported so other kinds (a fine-tuned model with the same retrieval) reuse them 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from typing import TYPE_CHECKING, Literal, Sequence
@@ -24,7 +25,7 @@ from adapters.generation import (
 from harness.errors import ConfigError
 from harness.retrieval.config import CorpusConfig, RetrievalConfig, RetrievalSpec, resolve_retrieval
 from harness.retrieval.corpus import Corpus, load_corpus
-from harness.systems import System, SystemContext, system_kind
+from harness.systems import Artifacts, System, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 if TYPE_CHECKING:
@@ -104,7 +105,16 @@ class RetrievalStage:
         self.corpus_where = context.where("corpus") if config.corpus else "corpus"
         self.warnings = missing_reference_docs(self.corpus, context.test, where=self.corpus_where)
         self.context = context
+        self.owner, self.who = config, who
         self._retriever = None
+        self._folders: dict[str, str] = {}
+
+    def on_corpus(self, context: SystemContext) -> "RetrievalStage | None":
+        """The same retrieval over the corpus of `context` (a knowledge update), not yet indexed;
+        None when this system names its own corpus, which the update does not replace."""
+        if self.owner.corpus is not None:
+            return None
+        return RetrievalStage(self.owner, context, who=self.who)
 
     async def setup(self) -> None:
         """Load or build the indexes (shared with every system using the same ones)."""
@@ -121,6 +131,14 @@ class RetrievalStage:
         self._retriever = await open_retriever(
             self.config, self.corpus, store, embed=embed, rerank=extras.get("rerank")
         )
+        self._folders = {"index": str(store.lexical_folder(self.corpus, self.config.chunking))}
+        if self.config.uses_embeddings:
+            folder = store.dense_folder(self.corpus, self.config.chunking, self.config.embedding_model)
+            self._folders["vectors"] = str(folder)
+
+    def index_files(self) -> dict[str, str]:
+        """The index folders (their manifest.json records the build time), after `setup`."""
+        return dict(self._folders)
 
     async def retrieve(self, query: str) -> tuple[list[RetrievedChunk], float]:
         """(chunks best first, seconds spent searching; index building not included)."""
@@ -163,7 +181,27 @@ async def generate_with_context(
     return response
 
 
-class RagSystem(System):
+class UsesRetrievalStage:
+    """Hooks shared by kinds with a `stage`: the index in the run's artifacts, and the twin for a
+    knowledge update (same settings and trained weights, the new corpus re-indexed)."""
+
+    stage: RetrievalStage
+    context: SystemContext
+
+    def with_corpus(self, context: SystemContext) -> System | None:
+        stage = self.stage.on_corpus(context)
+        if stage is None:
+            return None
+        twin = copy.copy(self)
+        twin.stage, twin.context, twin.warnings = stage, context, stage.warnings
+        return twin  # type: ignore[return-value]
+
+    def index_artifacts(self) -> Artifacts | None:
+        files = self.stage.index_files()
+        return Artifacts(files=files) if files else None
+
+
+class RagSystem(UsesRetrievalStage, System):
     def __init__(self, config: RagConfig, context: SystemContext):
         check_template(config, context, CONTEXT_VARIABLES)
         self.config = with_context_placeholder(config)
@@ -173,6 +211,9 @@ class RagSystem(System):
 
     async def setup(self) -> None:
         await self.stage.setup()
+
+    def artifacts(self) -> Artifacts | None:
+        return self.index_artifacts()
 
     async def respond(self, example: Example) -> Response:
         chunks, retrieval_s = await self.stage.retrieve(example.input)

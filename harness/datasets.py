@@ -221,3 +221,10 @@ def _check_unique(examples: list[Example], split: str) -> None:
     if duplicates:
         shown = ", ".join(duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
         raise DatasetError(f"duplicate example ids in the {split} split: {shown}", where="dataset")
+
+
+def read_examples(source: DatasetSource, suite: Suite, where: str, *, split: str = "test") -> list[Example]:
+    """Every row of one source as examples of `split` (the updated phase's examples use this)."""
+    examples = _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split)
+    _check_unique(examples, split)
+    return examples

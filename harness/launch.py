@@ -14,6 +14,7 @@ from harness.plan import RunOptions, RunPlan, plan_run
 from harness.run import RunHeader, RunTally, RunView, RunWriter
 from harness.run.record import RecordedOptions
 from harness.runner import execute, new_header, record_artifacts, setup_systems
+from harness.updates import add_update_phase
 
 T = TypeVar("T")
 
@@ -26,10 +27,12 @@ class RunOutcome:
 
 def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
     plan = plan_run(suite_path, options)
+    update = add_update_phase(plan)
 
     async def main(started: list[RunHeader]) -> RunHeader:
         built = await setup_systems(plan)
         header = new_header(plan, run_id=uuid.uuid4().hex)
+        header.updates = update.record() if update else None
         record_artifacts(header, built)
         with RunWriter.create(plan.out, header) as run:
             started.append(header)
@@ -56,6 +59,7 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
         exclude_leaked=recorded.exclude_leaked,
     )
     plan = plan_run(header.suite.path, options)
+    add_update_phase(plan)
     _check_same(plan, header, path)
 
     async def main(started: list[RunHeader]) -> RunHeader:

@@ -21,6 +21,7 @@ from harness.metrics.base import Metric, MetricContext, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
 from harness.systems import System, SystemContext, load_system_kinds, with_defaults
+from harness.types import Example
 
 
 @dataclass
@@ -59,6 +60,7 @@ class RunPlan:
     out: Path
     leakage: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    tests: dict[str, list[Example]] = field(default_factory=dict)  # a system's own examples (the updated phase)
 
 
 def default_run_dir(suite_name: str) -> Path:

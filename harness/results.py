@@ -136,6 +136,21 @@ class RunResults:
 
         return _shown(plot_latency(self.data))
 
+    def decision(self, suite: str | Path | None = None) -> Any:
+        """The decision analysis as DataFrames (`.effects`, `.attribution`, `.costs`, ...) and the
+        recommendation text; `suite` reads `decision:`/`cost:` from that file instead of the run's.
+        The typed record is `.decision` (see harness.decision)."""
+        from harness.decision.analyse import analyse_facts
+        from harness.decision.facts import facts_from_rows
+        from harness.decision.tables import decision_tables
+
+        sections = (None, None)
+        if suite is not None:
+            from harness.decision.cli import load_sections
+
+            sections = load_sections(str(suite))
+        return decision_tables(analyse_facts(facts_from_rows(self.data.header, self.data.samples, *sections)))
+
     def write_reports(self) -> list[Path]:
         """(Re)write report.md, charts/ and report.html into the run directory."""
         from harness.report import write_reports

@@ -22,6 +22,7 @@ from harness.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
 from harness.types import Example, Response, Score
+from harness.updates import examples_for
 from harness.versions import package_versions
 
 PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]
@@ -49,8 +50,10 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
         judge=suite.judge,
         settings=suite.settings,
         options=RecordedOptions(**plan.options.recorded()),
-        counts=RunCounts(planned=len(plan.systems) * len(plan.dataset.test)),
+        counts=RunCounts(planned=sum(len(examples_for(plan, name)) for name in plan.systems)),
         warnings=list(plan.warnings),
+        decision=suite.decision.model_dump(mode="json") if suite.decision else None,
+        cost=suite.cost.model_dump(mode="json") if suite.cost else None,
     )
 
 
@@ -116,8 +119,10 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     the final header (complete or interrupted); raises CancelledError after writing it when
     the run was interrupted."""
     done = done or set()
-    todo = [(name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done]
-    totals = {name: len(plan.dataset.test) for name in plan.systems}
+    pairs = [(name, ex) for ex in plan.dataset.test for name in plan.systems if name not in plan.tests]
+    pairs += [(name, ex) for name, examples in plan.tests.items() for ex in examples]  # the updated phase
+    todo = [(name, ex) for name, ex in pairs if (name, ex.id) not in done]
+    totals = {name: len(examples_for(plan, name)) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
     in_flight = asyncio.Semaphore(max(64, 4 * plan.suite.settings.concurrency))
 

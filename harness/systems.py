@@ -50,6 +50,12 @@ class System(Protocol):
         """What `setup` built, if anything; None for most systems."""
         return None
 
+    def with_corpus(self, context: "SystemContext") -> "System | None":
+        """A twin that reads the corpus of `context` (a knowledge update) with what `setup` already
+        trained kept (a LoRA is not retrained); its own `setup` builds the new index. Called after
+        `setup`. None: this system reads no corpus, so it runs unchanged on the update."""
+        return None
+
 
 class _Defaults(System):
     """A plug-in system that does not subclass `System`: the hooks it has are used, the rest
@@ -69,6 +75,11 @@ class _Defaults(System):
     def artifacts(self) -> Artifacts | None:
         hook = getattr(self.inner, "artifacts", None)
         return hook() if hook is not None else None
+
+    def with_corpus(self, context: "SystemContext") -> System | None:
+        hook = getattr(self.inner, "with_corpus", None)
+        twin = hook(context) if hook is not None else None
+        return None if twin is None else with_defaults(twin)
 
 
 def with_defaults(system: Any) -> System:

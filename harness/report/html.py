@@ -177,15 +177,19 @@ def _samples(data: RunData) -> str:
     return "".join(parts) or "<p>No samples.</p>"
 
 
-def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None) -> str:
-    """The whole report as one string; `charts` are (title, PNG bytes)."""
+def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None,
+                decision: str | None = None) -> str:
+    """The whole report as one string; `charts` are (title, PNG bytes); `decision` is the
+    Decision section's HTML (harness.decision, escaped there), placed first after the facts."""
     title = f"Run report: {data.header.suite.name}"
     description = data.header.suite.description
+    nav = ([("decision", "Decision")] if decision else []) + NAV
     body = [
         f"<h1>{esc(title)}</h1>",
         f"<p>{esc(description)}</p>" if description else "",
-        "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in NAV) + "</nav>",
+        "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in nav) + "</nav>",
         _header(data),
+        decision or "",
         '<h2 id="results">Results</h2>', _results(data),
         '<h2 id="tags">By tag</h2>', _tags(data),
         '<h2 id="charts">Charts</h2>', _charts(charts, chart_note),

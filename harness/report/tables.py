@@ -110,7 +110,8 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render_markdown(data: RunData) -> str:
+def render_markdown(data: RunData, decision: str | None = None) -> str:
+    """`decision`: the Decision section's Markdown (harness.decision), placed first after the facts."""
     h = data.header
     lines = [f"# Run report: {md(h.suite.name)}", ""]
     if h.suite.description:
@@ -120,6 +121,8 @@ def render_markdown(data: RunData) -> str:
     for notice in notices(data):
         lines.append(f"> **⚠ {md(notice)}**")
         lines.append("")
+    if decision:
+        lines += [decision.rstrip(), ""]
 
     lines += ["## Systems", ""]
     lines += _table(["system", "kind", "model", "samples", "errors"], [[md(c) for c in r] for r in system_rows(data)])

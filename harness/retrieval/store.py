@@ -134,6 +134,7 @@ class IndexStore:
         try:
             started = time.perf_counter()
             value = await build(tmp)
+            _stamp_build_time(tmp, time.perf_counter() - started)
             if folder.exists():  # a leftover without a manifest, or a build by another process
                 if (folder / "manifest.json").is_file():
                     return value
@@ -160,6 +161,15 @@ def _manifest(folder: Path, **fields: Any) -> None:
     """Written last: its presence marks the folder complete."""
     payload = {"format": FORMAT_VERSION, "created": time.time(), **fields}
     (folder / "manifest.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+
+
+def _stamp_build_time(folder: Path, seconds: float) -> None:
+    """The build's wall time into its manifest: a one-off cost that reports weigh (read back by
+    `harness decide` through the run's artifacts)."""
+    path = folder / "manifest.json"
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["build_s"] = round(seconds, 3)
+    path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
 
 def _lock(key: str) -> asyncio.Lock:

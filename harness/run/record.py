@@ -94,6 +94,11 @@ class RunHeader(BaseModel):
     )
     warnings: list[str] = Field(default_factory=list)
     degraded: list[str] = Field(default_factory=list)
+    decision: dict[str, Any] | None = Field(None, description="The suite's `decision:` section, for `harness decide`.")
+    cost: dict[str, Any] | None = Field(None, description="The suite's `cost:` section, for `harness decide`.")
+    updates: dict[str, Any] | None = Field(
+        None, description="The updated phase: variants (name -> original), changed and unchanged example ids, corpus."
+    )
 
     def info(self, metric: str) -> MetricInfo:
         """The metric's declared info; the name rule for runs that did not record it."""

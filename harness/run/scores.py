@@ -94,8 +94,9 @@ def example_digest(example: dict[str, Any]) -> str:
 
 
 def suite_semantic_hash(path: str | None, content_hash: str | None) -> str | None:
-    """Hash of the suite file without its `gate` and `description`, so tuning the gate does not
-    make every baseline incomparable. None unless the file is still the one the run used."""
+    """Hash of the suite file without its `gate`, `description`, `decision` and `cost` (none
+    changes what runs), so tuning the gate or the goals does not make every baseline
+    incomparable. None unless the file is still the one the run used."""
     if not path or not content_hash:
         return None
     try:
@@ -112,7 +113,7 @@ def suite_semantic_hash(path: str | None, content_hash: str | None) -> str | Non
         return None
     if not isinstance(raw, dict):
         return None
-    raw = {k: v for k, v in raw.items() if k not in ("gate", "description")}
+    raw = {k: v for k, v in raw.items() if k not in ("gate", "description", "decision", "cost")}
     return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
 
 

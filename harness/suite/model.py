@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
+from harness.suite.decision import CostConfig, DecisionConfig, suite_name_problems
 from harness.suite.gate import GateConfig
 from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
@@ -102,6 +103,23 @@ class JudgeConfig(Strict):
     max_error_rate: float = Field(0.1, ge=0.0, le=1.0, description="Above this the run is degraded.")
 
 
+class UpdatesConfig(Strict):
+    """A change of knowledge to measure: the corpus after the update and the test examples as they
+    read after it. Systems that read the corpus are re-indexed on it (LoRAs are not retrained) and
+    every selected system runs again on these examples as `<name>@updated`."""
+
+    corpus: CorpusConfig = Field(..., description="The corpus after the update (the second version).")
+    examples: DatasetSource = Field(
+        ..., description="Test examples after the update (same ids as the test set; new references). "
+        "Without `fields`, the dataset's field mapping is used."
+    )
+    changed_tag: str | None = Field(
+        None, description="Count only examples with this tag as changed (default: those whose reference differs "
+        "from the test set's, or whose id is new); the rest are unchanged controls."
+    )
+    systems: list[str] | None = Field(None, description="Systems to run on the update (default: every system).")
+
+
 class SuiteBase(Strict):
     name: str = Field(..., pattern=NAME_PATTERN)
     description: str | None = None
@@ -116,6 +134,9 @@ class SuiteBase(Strict):
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     settings: Settings = Field(default_factory=Settings)
     gate: GateConfig | None = Field(None, description="Rules for `harness gate` (see docs/ci.md).")
+    decision: DecisionConfig | None = Field(None, description="Roles and goals for `harness decide` (see docs/decision.md).")
+    cost: CostConfig | None = Field(None, description="Prices for the cost part of `harness decide`.")
+    updates: UpdatesConfig | None = Field(None, description="A knowledge update to measure freshness on (docs/decision.md).")
 
     _base_dir: Path = PrivateAttr(default=Path("."))
     _path: Path | None = PrivateAttr(default=None)
@@ -149,6 +170,17 @@ class SuiteBase(Strict):
         if not systems:
             raise ValueError("declare at least one system")
         return systems
+
+    @model_validator(mode="after")
+    def _named_systems_exist(self) -> "SuiteBase":
+        systems = getattr(self, "systems", None) or {}
+        problems = suite_name_problems(self.decision, self.cost, systems)
+        if self.updates is not None:
+            problems += [f"updates.systems[{i}]: no system named {name!r} (known: {', '.join(systems)})"
+                         for i, name in enumerate(self.updates.systems or []) if name not in systems]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 def build_suite_model(system_configs: list[type[BaseModel]], metric_configs: list[type[BaseModel]]) -> type:

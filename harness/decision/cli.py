@@ -1,0 +1,65 @@
+"""`harness decide RUN_DIR [--json] [--suite FILE]`: which approach, why, and what it costs.
+
+Module level stays import-free: `harness --help` imports this to list the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "the decision analysis of a run: roles, effects with CIs, failures, cost, freshness, a recommendation"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `harness run`")
+    parser.add_argument("--json", action="store_true", help="print the analysis as JSON instead of Markdown")
+    parser.add_argument("--suite", metavar="FILE",
+                        help="read `decision:` and `cost:` from this suite file instead of the ones the run recorded "
+                             "(tune goals and prices without re-running)")
+    parser.add_argument("--out", metavar="FILE", help="also write the output to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.decision import analyse, render_markdown
+    from harness.run import RunView
+
+    view = RunView.open(args.run_dir)
+    decision_config, cost_config = load_sections(args.suite) if args.suite else (None, None)
+    decision = analyse(view, decision=decision_config, cost=cost_config)
+    text = decision.model_dump_json(indent=2) + "\n" if args.json else render_markdown(decision)
+    sys.stdout.write(text)
+    if args.out:
+        target = Path(args.out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return 0
+
+
+def load_sections(suite_path: str) -> tuple[Any, Any]:
+    """The `decision:` and `cost:` sections of a suite file, validated on their own."""
+    import yaml
+    from pydantic import ValidationError
+
+    from harness.errors import HarnessError
+    from harness.suite.decision import CostConfig, DecisionConfig
+
+    path = Path(suite_path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise HarnessError(f"cannot read the suite file ({error.strerror})", where=str(path)) from None
+    except yaml.YAMLError as error:
+        raise HarnessError(f"malformed YAML: {error}", where=str(path)) from None
+    raw = raw if isinstance(raw, dict) else {}
+    found = []
+    for key, model in (("decision", DecisionConfig), ("cost", CostConfig)):
+        try:
+            found.append(model.model_validate(raw[key]) if raw.get(key) is not None else model())
+        except ValidationError as error:
+            problems = [f"{key}.{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}".replace(".: ", ": ")
+                        for e in error.errors()]
+            raise HarnessError(f"{len(problems)} problem(s) in the {key} section", where=str(path), problems=problems) from None
+    return found[0], found[1]

@@ -1,0 +1,150 @@
+"""One pass over a run directory into what the decision analysis needs, per system and example.
+
+Read through `RunView` (the run record's one reader); nothing here calls a model or re-scores.
+Only `ok` scores become values; `undefined` and `error` ones are counted where they matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from harness.run import RunHeader, RunView
+from harness.suite.decision import CostConfig, DecisionConfig
+from harness.types import MetricInfo
+
+# Correctness metrics in the order the analysis prefers them when the suite names none.
+CORRECTNESS_ORDER = ["exact_match", "contains_answer", "field_accuracy", "factual_correctness", "token_f1",
+                     "semantic_similarity"]
+FORMAT_ORDER = ["json_schema", "json_valid", "choice", "regex"]
+
+
+@dataclass
+class Outcome:
+    """One system's answer to one example, reduced to what the analysis reads."""
+
+    values: dict[str, float]
+    status: dict[str, str]
+    error: bool
+    text: str
+    retrieved: list[str] | None  # document ids in rank order; None: the system does not retrieve
+    total_s: float | None
+    retrieval_s: float | None
+    generation_s: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    cached: bool
+    declined: bool | None
+
+
+@dataclass
+class RunFacts:
+    header: RunHeader
+    systems: list[str]
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example (first seen, main phase)
+    updated_examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example after the update
+    outcomes: dict[str, dict[str, Outcome]] = field(default_factory=dict)  # system -> id -> outcome
+    metrics: list[str] = field(default_factory=list)
+    variants: dict[str, str] = field(default_factory=dict)  # updated-phase variant -> original
+    decision: DecisionConfig = field(default_factory=DecisionConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+
+    @property
+    def main_systems(self) -> list[str]:
+        """Systems of the main phase (the updated phase's variants left out)."""
+        return [s for s in self.systems if s not in self.variants]
+
+    def info(self, metric: str) -> MetricInfo:
+        return self.header.info(metric)
+
+    def kind(self, system: str) -> str:
+        return self.header.kind(system)
+
+    def values(self, system: str, metric: str, ids: list[str] | None = None) -> dict[str, float]:
+        found = self.outcomes.get(system, {})
+        keys = found if ids is None else [i for i in ids if i in found]
+        return {i: found[i].values[metric] for i in keys if metric in found[i].values}
+
+    def mean(self, system: str, metric: str, ids: list[str] | None = None) -> float | None:
+        values = self.values(system, metric, ids)
+        return sum(values.values()) / len(values) if values else None
+
+    def ids_with_tag(self, tag: str) -> list[str]:
+        return [i for i, e in self.examples.items() if tag in (e.get("tags") or [])]
+
+    def tags(self) -> list[str]:
+        return list(dict.fromkeys(str(t) for e in self.examples.values() for t in (e.get("tags") or [])))
+
+    def quality_metrics(self) -> list[str]:
+        """Metrics that measure quality (every group but cost), in the run's order."""
+        return [m for m in self.metrics if self.info(m).group != "cost"]
+
+    def metric_of(self, group: str, declared: str | None, order: list[str]) -> str | None:
+        """The declared metric, else the first of `order` in the run, else the group's first."""
+        if declared is not None:
+            return declared if declared in self.metrics else None
+        present = [m for m in order if m in self.metrics and self.info(m).group == group]
+        if present:
+            return present[0]
+        return next((m for m in self.metrics if self.info(m).group == group and self.info(m).higher_is_better), None)
+
+
+def read_facts(view: RunView, decision: DecisionConfig | None = None, cost: CostConfig | None = None) -> RunFacts:
+    """The run's samples as RunFacts; `decision`/`cost` override what run.json recorded."""
+    return facts_from_rows(view.header, view.rows(), decision, cost)
+
+
+def facts_from_rows(header: RunHeader, rows: Iterable[dict[str, Any]], decision: DecisionConfig | None = None,
+                    cost: CostConfig | None = None) -> RunFacts:
+    """RunFacts from samples already read (the report reads the run once for everything)."""
+    recorded_decision = DecisionConfig.model_validate(header.decision) if header.decision else DecisionConfig()
+    recorded_cost = CostConfig.model_validate(header.cost) if header.cost else CostConfig()
+    variants = dict((header.updates or {}).get("variants") or {})
+    facts = RunFacts(header=header, systems=[], variants=variants,
+                     decision=decision or recorded_decision, cost=cost or recorded_cost)
+    systems: dict[str, None] = dict.fromkeys(header.systems)
+    metrics: dict[str, None] = dict.fromkeys(header.metric_info)
+    for row in rows:
+        system, example = row["system"], row["example"]
+        example_id = str(example["id"])
+        systems.setdefault(system, None)
+        (facts.updated_examples if system in variants else facts.examples).setdefault(example_id, example)
+        scores = row.get("scores") or {}
+        for name in scores:
+            metrics.setdefault(name, None)
+        facts.outcomes.setdefault(system, {})[example_id] = _outcome(row.get("response") or {}, scores)
+    facts.systems = [s for s in systems if s in facts.outcomes or s in header.systems]
+    facts.metrics = [m for m in metrics if any(m in o.status for by_id in facts.outcomes.values() for o in by_id.values())]
+    return facts
+
+
+def _outcome(response: dict[str, Any], scores: dict[str, Any]) -> Outcome:
+    values, status = {}, {}
+    for name, score in scores.items():
+        status[name] = str(score.get("status"))
+        if score.get("status") == "ok" and score.get("value") is not None:
+            values[name] = float(score["value"])
+    retrieved = response.get("retrieved")
+    doc_ids = None
+    if retrieved is not None:
+        ordered = sorted(retrieved, key=lambda c: c.get("rank") or 0)
+        doc_ids = list(dict.fromkeys(str(c.get("doc_id")) for c in ordered))
+    timings = response.get("timings") or {}
+    usage = response.get("usage")
+    metadata = response.get("metadata") or {}
+    declined = metadata.get("declined")
+    return Outcome(
+        values=values, status=status, error=bool(response.get("error")), text=str(response.get("text") or ""),
+        retrieved=doc_ids,
+        total_s=_number(timings.get("total_s")), retrieval_s=_number(timings.get("retrieval_s")),
+        generation_s=_number(timings.get("generation_s")),
+        tokens_in=None if usage is None else int(usage.get("input_tokens") or 0),
+        tokens_out=None if usage is None else int(usage.get("output_tokens") or 0),
+        cost_usd=_number(response.get("cost_usd")), cached=bool(response.get("cached")),
+        declined=bool(declined) if declined is not None else None,
+    )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
