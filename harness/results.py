@@ -140,7 +140,7 @@ class RunResults:
         """The decision analysis as DataFrames (`.effects`, `.attribution`, `.costs`, ...) and the
         recommendation text; `suite` reads `decision:`/`cost:` from that file instead of the run's.
         The typed record is `.decision` (see harness.decision)."""
-        from harness.decision.analyse import analyse_facts
+        from harness.decision.analysis import analyse_facts
         from harness.decision.facts import facts_from_rows
         from harness.decision.tables import decision_tables
 

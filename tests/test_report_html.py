@@ -30,7 +30,7 @@ def test_self_contained(report):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", text, re.I)
     assert "<link" not in text.lower() and "@import" not in text and "url(" not in text
     images = re.findall(r'<img src="([^"]+)"', text)
-    assert len(images) == 9
+    assert len(images) == 10  # 9 report charts and the decision's failure attribution
     for uri in images:
         assert uri.startswith("data:image/png;base64,")
         assert base64.b64decode(uri.split(",", 1)[1]).startswith(b"\x89PNG")
@@ -49,7 +49,7 @@ def test_every_untrusted_text_is_escaped(report):
 
 def test_per_sample_view_has_outputs_contexts_and_scores(report):
     text = report.read_text(encoding="utf-8")
-    assert text.count("<details") == len(EXAMPLES)
+    assert text.count('<details id="ex-') == len(EXAMPLES)
     assert "doc0#0" in text and "noise#3" in text  # chunk ids with their doc ids
     for status in ("ok", "undefined", "error"):
         assert f'class="{"status-error" if status == "error" else status}">{status}</td>' in text
@@ -81,4 +81,4 @@ def test_renders_in_chromium_without_running_injected_script(report, tmp_path):
         assert f"<th>{heading}</th>" in dom, heading
     for system in SYSTEMS:
         assert f"<b>{system}</b>" in dom
-    assert dom.count("<img src=\"data:image/png;base64,") == 9
+    assert dom.count("<img src=\"data:image/png;base64,") == 10

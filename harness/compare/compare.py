@@ -43,6 +43,7 @@ class Row:
     n_error_base: int = 0
     n_error_new: int = 0
     config_changed: bool = False
+    diff_sd: float | None = None  # spread of the paired differences (for power statements)
 
     def significant(self, alpha: float) -> bool:
         return self.p_holm is not None and self.p_holm < alpha
@@ -160,6 +161,7 @@ def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = No
                     n_error_base=cb["error"],
                     n_error_new=cn["error"],
                     config_changed=system in changed_systems,
+                    diff_sd=float(np.std(np.array([vn[i] - vb[i] for i in ids]), ddof=1)) if len(ids) > 1 else None,
                 )
             )
     for row, adjusted in zip(rows, holm([r.p_value for r in rows])):

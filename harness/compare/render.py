@@ -181,6 +181,9 @@ def gate_markdown(result: GateResult) -> str:
         f"{result.config.alpha:g}. A change beyond its threshold "
         + ("fails only when significant." if result.config.require_significance else "fails whether or not significant."),
     ]
+    power = power_lines(result)
+    if power:
+        lines += ["", "**Power** (what these rules can see):", ""] + power
     if result.notes:
         lines += ["", "**Notes:**", ""] + [f"- {n}" for n in result.notes]
     lines += ["", "<details><summary>All comparisons</summary>", ""]
@@ -190,6 +193,39 @@ def gate_markdown(result: GateResult) -> str:
         lines += [""] + extra
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def power_lines(result: GateResult) -> list[str]:
+    """Per max_drop/max_increase check: the smallest change its paired comparison detects with 80%
+    power (one-sided at the gate's α, before Holm, normal approximation) against its threshold,
+    and the n that would detect 0.05, so a pass is read as "no drop this gate can see"."""
+    from harness.decision.power import TARGET, mde, n_needed
+
+    alpha = result.config.alpha
+    lines, seen = [], set()
+    for check in result.checks:
+        if check.kind not in ("max_drop", "max_increase") or check.status == "skip":
+            continue
+        row = result.comparison.row(check.system, check.metric)
+        if row is None or (check.system, check.metric, check.kind) in seen:
+            continue
+        seen.add((check.system, check.metric, check.kind))
+        change = "drop" if check.kind == "max_drop" else "rise"
+        if row.diff_sd is None or row.n_paired < 2:
+            lines.append(f"- `{check.system}` · `{check.metric}`: power not estimable (n paired = {row.n_paired})")
+            continue
+        if row.diff_sd == 0:
+            lines.append(f"- `{check.system}` · `{check.metric}`: every paired difference is equal (n = {row.n_paired}); "
+                         "no spread to estimate power from")
+            continue
+        smallest = mde(row.diff_sd, row.n_paired, alpha=alpha, sides=1) or 0.0
+        needed = n_needed(row.diff_sd, TARGET, alpha=alpha, sides=1)
+        verdict = ("the threshold is within reach" if check.threshold is None or smallest <= check.threshold
+                   else f"a real {change} at the threshold ({num(check.threshold)}) would often pass unnoticed")
+        lines.append(f"- `{check.system}` · `{check.metric}`: detects a {change} of ≥ {num(smallest)} with 80% power "
+                     f"(n = {row.n_paired}, sd of differences {num(row.diff_sd)}); {verdict}; "
+                     f"{TARGET:g} needs n ≈ {needed:,}")
+    return lines
 
 
 def _family(result: GateResult) -> int:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from harness.decision.model import Decision
 
-_LAZY = {"analyse": "harness.decision.analyse", "Decision": "harness.decision.model",
+_LAZY = {"analyse": "harness.decision.analysis", "Decision": "harness.decision.model",
          "render_markdown": "harness.decision.render_md"}
 
 

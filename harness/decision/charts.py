@@ -55,8 +55,9 @@ def plot_break_even(decision: Decision) -> Any:
     import numpy as np
 
     lines = break_even_lines(decision)
-    if not lines or all(per_query == 0 for _, per_query in lines.values()):
-        raise ValueError("no system has a non-zero per-query cost and a known one-off cost")
+    if not lines or all(per_query == 0 for _, per_query in lines.values()) or \
+            all(one_off == 0 for one_off, _ in lines.values()):
+        raise ValueError("no trade-off to draw: no per-query cost, or no one-off cost")
     horizon = decision.costs.horizon_months
     points = [b.queries_per_month for b in decision.costs.break_even]
     low = min([1e2] + [p / 10 for p in points])

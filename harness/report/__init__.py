@@ -52,7 +52,7 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
 def decide(data: "RunData") -> "Decision | str":
     """The run's decision analysis, or why it could not be made (shown in the report, which is
     still written: a bug in the analysis must not cost the rest of the report)."""
-    from harness.decision.analyse import analyse_facts
+    from harness.decision.analysis import analyse_facts
     from harness.decision.facts import facts_from_rows
 
     try:

@@ -53,9 +53,10 @@ def _table(head: list[str] | None, rows: list[list[str]], raw: bool = False) -> 
     return "".join(out)
 
 
-def _header(data: RunData) -> str:
+def _header(data: RunData, decision: str | None = None) -> str:
     parts = [_table(None, [[label, value] for label, value in facts(data)])]
     parts += [f'<div class="notice">⚠ {esc(n)}</div>' for n in notices(data)]
+    parts.append(decision or "")
     colours = data.colours()
     rows = []
     for row in system_rows(data):
@@ -188,8 +189,7 @@ def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str 
         f"<h1>{esc(title)}</h1>",
         f"<p>{esc(description)}</p>" if description else "",
         "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in nav) + "</nav>",
-        _header(data),
-        decision or "",
+        _header(data, decision),
         '<h2 id="results">Results</h2>', _results(data),
         '<h2 id="tags">By tag</h2>', _tags(data),
         '<h2 id="charts">Charts</h2>', _charts(charts, chart_note),
