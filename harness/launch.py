@@ -59,8 +59,11 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
         exclude_leaked=recorded.exclude_leaked,
     )
     plan = plan_run(header.suite.path, options)
-    add_update_phase(plan)
+    update = add_update_phase(plan)
     _check_same(plan, header, path)
+    if update is not None and (header.updates or {}).get("content_hash") != update.content_hash():
+        raise HarnessError("cannot resume: the update's examples changed since the run started; start a new run instead",
+                           where=str(path))
 
     async def main(started: list[RunHeader]) -> RunHeader:
         with RunWriter.reopen(path) as run:  # locked from here: no other writer can append

@@ -30,11 +30,18 @@ class UpdatePhase:
     variants: dict[str, str] = field(default_factory=dict)  # variant name -> original system
     kept_corpus: list[str] = field(default_factory=list)  # variants whose system names its own corpus
 
+    def content_hash(self) -> str:
+        """Of the update's examples, so a resume notices they changed."""
+        import hashlib
+
+        return hashlib.sha256("\n".join(e.model_dump_json() for e in self.examples).encode()).hexdigest()
+
     def record(self) -> dict[str, Any]:
         """What run.json keeps (`updates`), read back by `harness decide`."""
         return {
             "corpus": self.corpus, "suffix": SUFFIX, "variants": dict(self.variants),
             "changed": list(self.changed), "unchanged": list(self.unchanged), "kept_corpus": list(self.kept_corpus),
+            "content_hash": self.content_hash(),
         }
 
 

@@ -103,3 +103,25 @@ def test_unusable_update_files_fail_before_the_run(tmp_path, fake, fresh_index_m
     suite = make_suite(tmp_path, corpus={"path": "nowhere"})
     with pytest.raises(HarnessError, match="updates.corpus"):
         start_run(suite, RunOptions(out=tmp_path / "run", progress=False, reports=False))
+
+
+def test_a_cut_short_run_resumes_the_updated_phase(fresh_run):
+    from harness.launch import resume_run
+
+    path, trainer = fresh_run
+    lines = (path / "samples.jsonl").read_text().splitlines(keepends=True)
+    kept = [line for line in lines if '"system": "rag@updated"' not in line and '"system":"rag@updated"' not in line]
+    assert len(kept) == len(lines) - 12
+    (path / "samples.jsonl").write_text("".join(kept))
+    header = json.loads((path / "run.json").read_text())
+    header["status"] = "interrupted"
+    (path / "run.json").write_text(json.dumps(header))
+    outcome = resume_run(path, progress=False)
+    assert outcome.header.status == "complete" and outcome.header.counts.done == 72
+    assert trainer.calls == 1  # the LoRA came from the cache
+    rows = [json.loads(line) for line in (path / "samples.jsonl").read_text().splitlines()]
+    assert sum(r["system"] == "rag@updated" for r in rows) == 12
+    changed = path.parent / "changed.jsonl"
+    changed.write_text(changed.read_text().replace("new3", "newer3"))
+    with pytest.raises(HarnessError, match="the update's examples changed"):
+        resume_run(path, progress=False)
