@@ -25,7 +25,7 @@ def test_a_detectable_lead_picks_the_leader_and_says_by_how_much(tmp_path):
     fmt = {"base": [0] * N, "rag": [0] * N, "finetuned": FORMAT_OK, "hybrid": FORMAT_OK}
     rec = analyse(run(tmp_path, correct, fmt)).recommendation
     assert rec.system == "hybrid" and rec.role == "hybrid"
-    assert rec.text.startswith("Pick hybrid (hybrid (fine-tuned + RAG)). Goals: contains_answer x1, json_schema x1")
+    assert rec.text.startswith("Pick hybrid (the fine-tuned model with retrieval). Goals: contains_answer x1, json_schema x1")
     assert "hybrid is ahead of" in rec.text and "rag (0.750) by +1.000" in rec.text
     assert rec.scores == {"base": 0.0, "rag": 0.75, "finetuned": 1.0, "hybrid": 1.75}
     assert any(e.startswith("retrieval (rag − base) on contains_answer: better by 0.750") for e in rec.evidence)

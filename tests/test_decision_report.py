@@ -133,6 +133,8 @@ def test_knowledge_vs_behaviour_matrix_and_rules(report_run):
     assert knowledge.lead.verdict == "too_few" or "does not support" in knowledge.text  # 21 vs 20 right
     behaviour = next(r for r in decision.matrix if r.aspect == "behaviour" and r.metric == "json_schema")
     assert behaviour.cells["finetuned"].mean == 1.0 and behaviour.cells["rag"].mean == 0.0
+    assert behaviour.winner is None and behaviour.tied == ["few_shot", "finetuned", "hybrid"]  # a tie names no winner
+    assert "tie at 1.000; no approach wins" in behaviour.text
     assert any(r.aspect == "behaviour" and r.tag == "format" for r in decision.matrix)  # a format-type tag
     rules = {r.rule: r for r in decision.rules}
     assert rules["RAG brings the facts"].status == "confirmed"

@@ -68,8 +68,15 @@ def matrix_row(facts: RunFacts, roles: dict[str, str], aspect: str, metric: str,
     ranked = sorted(scored, key=lambda r: scored[r], reverse=up)
     winner, runner_up = ranked[0], ranked[1]
     where = f"{metric}" + (f", tag {tag}" if tag else ", all examples")
-    margin = lead(facts, metric, roles[winner], roles[runner_up], ids, f"matrix-{aspect}")
     name = aspect.capitalize()
+    unit = facts.info(metric).unit
+    tied = [r for r in ranked if scored[r] == scored[winner]]
+    if len(tied) > 1:
+        text = (f"{name} ({where}): {', '.join(LABELS[r] for r in tied)} tie at {num(scored[winner], unit)}; "
+                "no approach wins.")
+        return MatrixRow(aspect=aspect, metric=metric, tag=tag, cells=cells, winner=None, runner_up=None,  # type: ignore[arg-type]
+                         lead=None, text=text, tied=tied)
+    margin = lead(facts, metric, roles[winner], roles[runner_up], ids, f"matrix-{aspect}")
     if margin.verdict in ("better", "worse"):
         judged = f"a detectable lead of {margin.text}"
     elif margin.verdict == "too_few":

@@ -91,6 +91,7 @@ class MatrixRow(BaseModel):
     runner_up: str | None
     lead: Effect | None  # winner − runner-up, paired
     text: str
+    tied: list[str] = Field(default_factory=list)  # roles sharing the best mean (no winner then)
 
 
 class RuleCheck(BaseModel):

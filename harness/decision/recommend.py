@@ -22,8 +22,8 @@ from harness.stats import bootstrap_ci
 from harness.suite.decision import DERIVED
 
 SIMPLICITY = ["base", "few_shot", "rag", "finetuned", "hybrid"]
-LABELS = {"base": "base prompt", "few_shot": "few-shot", "rag": "RAG", "finetuned": "fine-tuned",
-          "hybrid": "hybrid (fine-tuned + RAG)", "oracle": "oracle"}
+LABELS = {"base": "the base prompt", "few_shot": "few-shot prompting", "rag": "retrieval, RAG",
+          "finetuned": "the fine-tuned model", "hybrid": "the fine-tuned model with retrieval", "oracle": "oracle"}
 FINE_TUNING_USUALLY_NEEDS = 1000
 
 
@@ -112,6 +112,8 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
     notes: list[str] = []
     weights = goal_weights(facts, correctness, fmt, notes)
     candidates = facts.decision.candidates or [roles[r] for r in SIMPLICITY if r in roles]
+    notes += [f"decision.candidates: no system named {c!r} in this run" for c in candidates if c not in facts.outcomes]
+    candidates = [c for c in candidates if c in facts.outcomes]
     result = Recommendation(system=None, role=None, text="", weights=weights, caveats=list(caveats) + notes,
                             evidence=[f"{e.label} ({e.formula}) on {e.metric}: {e.text}" for e in evidence])
     if not candidates:

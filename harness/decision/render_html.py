@@ -146,8 +146,8 @@ def _matrix(d: Decision) -> str:
         cells = []
         for r in roles:
             text = esc(num(row.cells[r].mean)) if r in row.cells else "–"
-            cells.append(f"<b>{text}</b>" if r == row.winner else text)
-        lead = f"{esc(ROLE_LABELS[row.winner or 'base'])} by {esc(row.lead.text)}" if row.lead else ""
+            cells.append(f"<b>{text}</b>" if r == row.winner or r in row.tied else text)
+        lead = f"{esc(ROLE_LABELS[row.winner])} by {esc(row.lead.text)}" if row.lead and row.winner else "tie"
         rows.append([esc(row.aspect), esc(row.metric), esc(row.tag or "all")] + cells + [lead])
     head = ["aspect", "metric", "tag"] + [ROLE_LABELS[r] for r in roles] + ["lead (paired, CI)"]
     return ('<h3 id="decision-matrix">Knowledge vs behaviour</h3>' + (_table(head, rows) if rows else "")
@@ -160,7 +160,9 @@ def _costs(d: Decision, figure: tuple[str, bytes] | None) -> str:
         return ""
 
     def ms(value: float | None) -> str:
-        return "n/a" if value is None else f"{value * 1000:.3g}"
+        if value is None:
+            return "n/a"
+        return f"{value * 1000:.0f}" if value >= 0.1 else f"{value * 1000:.3g}"
 
     rows = []
     for s in c.systems:

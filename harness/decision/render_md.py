@@ -131,8 +131,8 @@ def _matrix(d: Decision, hh: str) -> list[str]:
     rows = []
     for row in d.matrix:
         cells = [num(row.cells[r].mean) if r in row.cells else "–" for r in roles]
-        cells = [f"**{c}**" if r == row.winner else c for c, r in zip(cells, roles)]
-        lead = f"{ROLE_LABELS[row.winner or 'base']} by {row.lead.text}" if row.lead else ""
+        cells = [f"**{c}**" if r == row.winner or r in row.tied else c for c, r in zip(cells, roles)]
+        lead = f"{ROLE_LABELS[row.winner]} by {row.lead.text}" if row.lead and row.winner else "tie"
         rows.append([row.aspect, md(row.metric), md(row.tag or "all")] + cells + [lead])
     if rows:
         lines += table(["aspect", "metric", "tag"] + [ROLE_LABELS[r] for r in roles] + ["lead (paired, CI)"], rows) + [""]
@@ -146,7 +146,9 @@ def _costs(d: Decision, hh: str, chart: str | None) -> list[str]:
         return []
 
     def ms(value: float | None) -> str:
-        return "n/a" if value is None else f"{value * 1000:.3g}"
+        if value is None:
+            return "n/a"
+        return f"{value * 1000:.0f}" if value >= 0.1 else f"{value * 1000:.3g}"
 
     rows = []
     for s in c.systems:

@@ -140,6 +140,7 @@ def _unequal_settings(configs: dict[str, dict[str, Any]], assigned: dict[str, st
                      f"{configs[rag].get('model')}): the retrieval effect includes the model change")
     if base and finetuned and _base_model(configs[finetuned]) != configs[base].get("model"):
         notes.append(f"{finetuned} is not trained from {base}'s model: the fine-tuning effect includes the model change")
-    if rag and hybrid and not _same_retrieval(configs[rag], configs[hybrid]):
+    retrievals = [configs[s].get("retrieval") for s in (rag, hybrid) if s]
+    if rag and hybrid and all(isinstance(r, dict) for r in retrievals) and not _same_retrieval(configs[rag], configs[hybrid]):
         notes.append(f"{rag} and {hybrid} retrieve with different settings: the combination effects mix them")
     return notes
