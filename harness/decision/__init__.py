@@ -7,7 +7,7 @@
 Modules, one idea each: `facts` (one read of the run), `roles`, `effects` (paired CIs and the
 words they allow), `power`, `attribution` (where each system fails), `matrix` (knowledge vs
 behaviour), `costs` (latency, price, one-off, break-even), `freshness`, `recommend` (the rules),
-`analyse` (all of it), `render_md` / `render_html` / `charts` (formatting only), `tables`
+`analysis` (all of it: `analyse`), `render_md` / `render_html` / `charts` (formatting only), `tables`
 (DataFrames for notebooks). No model is called anywhere.
 """
 

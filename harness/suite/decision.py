@@ -59,6 +59,12 @@ class Requirement(_Strict):
             number /= 100.0
         return {"metric": found["metric"], "op": found["op"], "value": number}
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        text = {"type": "string", "description": "'metric >= number' (or <=, >, <), e.g. 'json_schema >= 0.95'."}
+        return {"anyOf": [text, schema]}
+
     def holds(self, observed: float) -> bool:
         return {">=": observed >= self.value, "<=": observed <= self.value,
                 ">": observed > self.value, "<": observed < self.value}[self.op]
