@@ -79,7 +79,17 @@ def test_break_even_points_and_the_retrieval_rule_of_thumb(priced_run):
     expected = tuned.one_off_usd / ((prompt.usd_per_query - tuned.usd_per_query) * 12)
     assert points["finetuned", "prompt"].queries_per_month == pytest.approx(expected)
     assert decision.costs.retrieval_overhead == [
-        "rag: retrieval adds p50 100 ms, p95 100 ms per query, inside the 50-200 ms rule of thumb (n=20)"]
+        "rag: retrieval adds p50 100 ms, p95 100 ms per query: the typical query is inside the 50-200 ms rule "
+        "of thumb (n=20)"]
+
+
+def test_a_fast_typical_query_with_a_slow_tail_is_not_called_inside_the_rule():
+    from harness.decision.costs import retrieval_overhead
+
+    fast = SystemCost(system="rag", role="rag", total=Latency(), generation=None,
+                      retrieval=Latency(p50=0.0009, p95=1.02, n=52))
+    assert retrieval_overhead(fast) == ("rag: retrieval adds p50 0.9 ms, p95 1020 ms per query: the typical query "
+                                        "is below the 50-200 ms rule of thumb, the slowest 5% above it (n=52)")
 
 
 def test_unpriced_one_off_time_is_unknown_not_zero(priced_run):

@@ -1,6 +1,6 @@
 """Prepare the PubMedQA example: questions and abstracts from ../shared/data/pubmedqa into data/.
 
-    python examples/pubmedqa/prepare.py [--data DIR] [--test 200] [--train 200]
+    python examples/pubmedqa/prepare.py [--data DIR] [--test 150] [--train 200]
 
 The official 500-question test split of PubMedQA's labelled set (PQA-L) is the only labelled
 data here, so it is split in two by position: the first `--test` questions are evaluated, the
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the pubmedqa folder (default {DEFAULT_DATA})")
     parser.add_argument("--out", type=Path, default=HERE / "data", help="where the suite reads its files")
-    parser.add_argument("--test", type=int, default=200, help="questions evaluated (default 200)")
+    parser.add_argument("--test", type=int, default=150, help="questions evaluated (default 150)")
     parser.add_argument("--train", type=int, default=200, help="questions the LoRAs learn from (default 200)")
     args = parser.parse_args(argv)
     missing = [name for name in NEEDED if not (args.data / name).is_file()]

@@ -65,8 +65,10 @@ def plot_break_even(decision: Decision) -> Any:
     volume = np.logspace(np.log10(low), np.log10(high), 200)
     fig = _figure(7.5, 4.6)
     ax = fig.add_subplot()
+    free = [system for system, (one_off, per_query) in lines.items() if one_off == 0 and per_query == 0]
     for system, (one_off, per_query) in lines.items():
-        ax.plot(volume, one_off + per_query * volume * horizon, label=system)
+        if system not in free:  # a log axis has no room for $0; named below instead
+            ax.plot(volume, one_off + per_query * volume * horizon, label=system)
     for b in decision.costs.break_even:
         if b.cheaper in lines:
             one_off, per_query = lines[b.cheaper]
@@ -75,7 +77,9 @@ def plot_break_even(decision: Decision) -> Any:
             ax.annotate(f"{b.cheaper} = {b.other}", (b.queries_per_month, y), xytext=(5, -10),
                         textcoords="offset points", fontsize=7)
     ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_yscale("log")
+    if free:
+        fig.text(0.01, 0.005, f"not shown (no cost at all): {', '.join(free)}", fontsize=7, color="#666666")
     ax.set_xlabel("queries per month")
     ax.set_ylabel(f"total cost over {horizon:g} months (USD)")
     ax.set_title("Total cost against volume (one-off + per query)")

@@ -100,7 +100,7 @@ def per_query(facts: RunFacts, system: str, cost: SystemCost, mean_latency: floa
             cost.price_source += " (no timed samples)"
             return
         cost.usd_per_query = price.usd_per_hour * mean_latency / 3600.0 / price.concurrent_requests
-        cost.price_source += f" (${price.usd_per_hour:g}/hour x mean {mean_latency:.3g} s per query)"
+        cost.price_source += f" (${price.usd_per_hour:g}/hour x mean seconds per query / {price.concurrent_requests})"
     else:
         if cost.tokens_in is None:
             cost.price_source += " (the system reports no tokens)"
@@ -144,15 +144,23 @@ def break_even(a: SystemCost, b: SystemCost, horizon: float) -> BreakEven | None
     return BreakEven(cheaper=a.system, other=b.system, queries_per_month=volume, horizon_months=horizon, text=text)
 
 
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    return f"{value:.0f} ms" if value >= 100 else f"{value:.3g} ms"
+
+
 def retrieval_overhead(cost: SystemCost) -> str | None:
+    """The typical query (p50) against the 50-200 ms rule of thumb; the tail said apart."""
     if cost.retrieval is None or cost.retrieval.p50 is None:
         return None
-    p50, p95 = cost.retrieval.p50 * 1000, (cost.retrieval.p95 or 0.0) * 1000
-    low, high = RULE_MS
-    where = "below" if p95 < low else "above" if p50 > high else "inside"
-    cached = f"; {cost.cached_share:.0%} of answers came from the response cache" if cost.cached_share else ""
-    return (f"{cost.system}: retrieval adds p50 {p50:.3g} ms, p95 {p95:.3g} ms per query, {where} the "
-            f"{low:g}-{high:g} ms rule of thumb (n={cost.retrieval.n}{cached})")
+    p50, p95 = cost.retrieval.p50, cost.retrieval.p95 or 0.0
+    low, high = (v / 1000 for v in RULE_MS)
+    where = "below" if p50 < low else "above" if p50 > high else "inside"
+    text = (f"{cost.system}: retrieval adds p50 {ms(p50)}, p95 {ms(p95)} per query: the typical query is {where} "
+            f"the {RULE_MS[0]:g}-{RULE_MS[1]:g} ms rule of thumb")
+    if p95 > high:
+        text += f", the slowest 5% above it"
+    return text + f" (n={cost.retrieval.n})"
 
 
 def costs(facts: RunFacts, roles: dict[str, str], systems: list[str]) -> Costs:
@@ -176,6 +184,12 @@ def costs(facts: RunFacts, roles: dict[str, str], systems: list[str]) -> Costs:
     if priced and all(c.usd_per_query == 0 for c in priced):
         found.notes.append("every per-query cost is $0 (local models, no `cost.prices`): no break-even to compute; "
                            "price the machine with cost.prices (e.g. {usd_per_hour: 0.5}) to compare")
+    concurrency = facts.header.settings.concurrency
+    hourly = [c.system for c in found.systems if "/hour" in c.price_source]
+    if hourly and concurrency > 1:
+        found.notes.append(f"per-hour prices use measured latency, which for a local model serving {concurrency} "
+                           "requests at once (settings.concurrency) includes waiting for the model: they are upper "
+                           "bounds; set concurrent_requests to what the machine serves in parallel")
     if any(c.cached_share > 0 for c in found.systems):
         found.notes.append("latencies of answers served from the response cache are the times measured when "
                            "they were first computed")

@@ -117,7 +117,7 @@ class SystemCost(BaseModel):
     tokens_out: float | None = None
     usd_per_query: float | None = None
     usd_per_1k: float | None = None
-    price_source: str = "unknown"
+    price_source: str = "no price known"
     training_s: float | None = None
     training_usd: float | None = None
     index_build_s: float | None = None

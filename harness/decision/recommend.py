@@ -143,6 +143,11 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
     pick = min(tied, key=lambda c: (rank[c], cost_of.get(c) if cost_of.get(c) is not None else float("inf"), -scores[c]))
     result.system, result.role = pick, role_of.get(pick)
     result.text = _paragraph(facts, pick, top, tied, gaps, scores, goals, checks[pick], role_of)
+    excluded = [c for c in scores if c not in eligible]
+    if excluded:
+        result.text += " Excluded by the must-haves: " + "; ".join(
+            f"{c} ({', '.join(f'{r.label}: ' + ('not measured' if r.observed is None else num(r.observed)) for r in checks[c] if not r.met)})"
+            for c in excluded) + "."
     result.caveats += _freshness_caveat(freshness, pick)
     return result
 

@@ -16,7 +16,7 @@ from harness.decision.attribution import BUCKETS, COLOURS
 from harness.decision.effects import EFFECTS, num
 from harness.decision.model import Decision, Effect
 from harness.decision.power import describe as describe_power
-from harness.decision.render_md import MARKS, ROLE_LABELS
+from harness.decision.render_md import MARKS, ROLE_LABELS, price_sources
 
 MAX_IDS = 200
 CSS = """
@@ -177,8 +177,10 @@ def _costs(d: Decision, figure: tuple[str, bytes] | None) -> str:
     head = ["system", "latency p50 / p95 (ms)", "retrieval p50 / p95", "generation p50 / p95", "tokens in / out",
             "per 1,000 queries", "one-off"]
     notes = list(c.retrieval_overhead) + [b.text for b in c.break_even]
+    if not c.break_even and not any("no break-even" in n for n in c.notes):
+        notes.append("no break-even: no system is both cheaper per query and dearer up front than another")
     notes += [f"{s.system}: {n}" for s in c.systems for n in s.one_off_notes] + list(c.notes)
-    sources = "; ".join(sorted({s.price_source for s in c.systems}))
+    sources = price_sources(c)
     return ('<h3 id="decision-costs">Cost and latency</h3>' + _table(head, rows) + f"<p>Prices: {esc(sources)}.</p>"
             + _list(notes) + _figure(figure))
 

@@ -10,7 +10,7 @@ from typing import Iterable
 
 from harness.decision.attribution import BUCKETS
 from harness.decision.effects import EFFECTS, num
-from harness.decision.model import Decision, Effect
+from harness.decision.model import Costs, Decision, Effect
 from harness.decision.power import describe as describe_power
 
 MAX_IDS = 40
@@ -166,11 +166,10 @@ def _costs(d: Decision, hh: str, chart: str | None) -> list[str]:
     lines = [f"{hh} Cost and latency", ""]
     lines += table(["system", "latency p50 / p95 (ms)", "retrieval p50 / p95", "generation p50 / p95",
                     "tokens in / out", "per 1,000 queries", "one-off"], rows)
-    sources = sorted({s.price_source for s in c.systems})
-    lines += ["", "Prices: " + md("; ".join(sources)) + "."]
+    lines += ["", "Prices: " + md(price_sources(c)) + "."]
     lines += [f"- {md(t)}" for t in c.retrieval_overhead]
     lines += [f"- {md(b.text)}" for b in c.break_even]
-    if not c.break_even and not c.notes:
+    if not c.break_even and not any("no break-even" in n for n in c.notes):
         lines.append("- no break-even: no system is both cheaper per query and dearer up front than another")
     for s in c.systems:
         lines += [f"- {md(s.system)}: {md(n)}" for n in s.one_off_notes]
@@ -194,6 +193,14 @@ def _freshness(d: Decision, hh: str) -> list[str]:
                     "unchanged after"], rows)
     lines += [""] + [f"- {md(r.text)}" for r in f.rows] + [f"- {md(n)}" for n in f.notes]
     return lines + [""]
+
+
+def price_sources(costs: Costs) -> str:
+    """'cost.prices.local/m ($0.1/hour ...) for prompt, rag; unknown for keyword_baseline'."""
+    grouped: dict[str, list[str]] = {}
+    for s in costs.systems:
+        grouped.setdefault(s.price_source, []).append(s.system)
+    return "; ".join(f"{source} for {', '.join(systems)}" for source, systems in grouped.items())
 
 
 def _power(d: Decision, hh: str) -> list[str]:
