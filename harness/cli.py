@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# 0 ok; 1 a regression (gate); 2 bad input or usage; 3 the run finished but is unusable (too
+# many errors, a judge that broke: see RunHeader.unusable); 130 interrupted.
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,9 +121,15 @@ def _run(args: argparse.Namespace) -> int:
     from harness.run import RunView
     from harness.run.console import print_outcome
 
-    print_outcome(outcome.header, RunView.open(outcome.path).summary())
+    header = outcome.header
+    print_outcome(header, RunView.open(outcome.path).summary())
+    unusable = header.unusable() if header.status == "complete" else []
+    for reason in unusable:
+        print(f"error: unusable run: {reason}", file=sys.stderr)
     print(outcome.path)
-    return EXIT_INTERRUPTED if outcome.header.status == "interrupted" else EXIT_OK
+    if header.status == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_UNUSABLE if unusable else EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,13 @@ def run_suite(suite_path: str | Path, **options: Any) -> RunResults:
     from harness.launch import start_run
 
     outcome = start_run(suite_path, _run_options(options))
+    for reason in outcome.header.unusable() if outcome.header.status == "complete" else []:
+        warnings.warn(f"unusable run: {reason}", UnusableRunWarning, stacklevel=2)
     return load_run(outcome.path)
+
+
+class UnusableRunWarning(UserWarning):
+    """The run finished but its numbers should not be used (too many errors, a broken judge)."""
 
 
 async def arun_suite(suite_path: str | Path, **options: Any) -> RunResults:

@@ -102,6 +102,19 @@ class RunHeader(BaseModel):
     def kind(self, system: str) -> str:
         return str(self.systems.get(system, {}).get("kind", "unknown"))
 
+    def unusable(self) -> list[str]:
+        """Why the numbers of this run should not be used (empty when they can): too many
+        samples failed, or a judge broke. Everything is still written; `harness run` exits 3."""
+        reasons = []
+        done, errors, limit = self.counts.done, self.counts.errors, self.settings.max_error_rate
+        if done and errors / done > limit:
+            reasons.append(
+                f"{errors} of {done} samples failed ({errors / done:.0%}), above settings.max_error_rate "
+                f"{limit:.0%}; the reasons are in samples.jsonl and the report"
+            )
+        reasons += self.degraded
+        return reasons
+
 
 class Sample(BaseModel):
     """One line of samples.jsonl: a system's response to an example, with its scores."""

@@ -94,6 +94,10 @@ class Settings(Strict):
     seed: int = 0
     bootstrap_samples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    max_error_rate: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="Above this share of error samples the run is unusable: `harness run` exits 3.",
+    )
 
 
 class JudgeConfig(Strict):
