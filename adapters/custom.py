@@ -1,8 +1,10 @@
 """`kind: custom` - the user's own system: a Python callable or an HTTP endpoint.
 
 A callable gets the Example and returns a string, a dict (`text`/`answer`, `retrieved_doc_ids`,
-`contexts`) or a Response. An endpoint gets a JSON POST and the config says which response
-fields hold the answer and the retrieved ids.
+`contexts`, `declined`) or a Response. An endpoint gets a JSON POST and the config says which
+response fields hold the answer and the retrieved ids. Retrieved documents are ids best first or
+`{id, score}` objects, ranked by score as trec_eval ranks a run (harness.ranking); a `null`
+answer is a decline, recorded as `metadata["declined"]` for the abstention metrics.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, is_transient
 from harness.metrics.extract import get_path, parse_json
+from harness.ranking import RankingTally, parse_ranking
 from harness.systems import System, SystemConfig, SystemContext, system_kind
-from harness.types import Example, Response, RetrievedChunk, Timings
+from harness.types import Example, Response, Timings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -73,23 +76,32 @@ def import_callable(target: str, where: str, search_dir: str) -> Callable[..., A
     return func
 
 
-def to_response(value: Any) -> Response:
+def to_response(value: Any, tally: RankingTally | None = None) -> Response:
+    """What a custom system returned -> a Response. `tally` counts re-sorted and repeated rankings."""
     if isinstance(value, Response):
         return value
     if isinstance(value, str):
         return Response(text=value, usage=None, cost_usd=None)
     if isinstance(value, dict):
-        text = value.get("text", value.get("answer", ""))
-        text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
-        ids = value.get("retrieved_doc_ids")
-        contexts = value.get("contexts") or []
-        retrieved = None
-        if ids is not None:
-            retrieved = [
-                RetrievedChunk(chunk_id=str(i), doc_id=str(i), rank=n, text=contexts[n - 1] if n <= len(contexts) else "")
-                for n, i in enumerate(ids, 1)
-            ]
-        return Response(text=text, retrieved=retrieved, usage=None, cost_usd=value.get("cost_usd"))
+        key = "text" if "text" in value else "answer"
+        answer = value.get(key)
+        text = answer if isinstance(answer, str) else "" if answer is None else json.dumps(answer, ensure_ascii=False)
+        response = Response(text=text, usage=None, cost_usd=value.get("cost_usd"))
+        declined = value.get("declined")
+        if declined:
+            response.metadata["declined"] = declined if isinstance(declined, str) else "system"
+        elif key in value and answer is None:
+            response.metadata["declined"] = f"{key} is null"
+        if value.get("retrieved_doc_ids") is not None:
+            try:
+                ranking = parse_ranking(value["retrieved_doc_ids"], value.get("contexts") or [])
+            except ValueError as error:
+                raise ValueError(f"retrieved_doc_ids: {error}") from None
+            if tally is not None:
+                tally.add(ranking)
+            response.retrieved = ranking.chunks()
+            response.metadata["ranking"] = ranking.record()
+        return response
     raise TypeError(f"custom system returned {type(value).__name__}; expected str, dict or Response")
 
 
@@ -98,6 +110,11 @@ class FunctionSystem(System):
         self.func = import_callable(config.function or "", context.where("function"), str(context.base_dir))
         self.options = config.options
         self.context = context
+        self.tally = RankingTally(where=context.where(), log_first=True)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.tally.warnings()
 
     async def respond(self, example: Example) -> Response:
         started = time.perf_counter()
@@ -105,7 +122,7 @@ class FunctionSystem(System):
             value = await self.func(example, **self.options)
         else:
             value = await asyncio.to_thread(self.func, example, **self.options)
-        response = to_response(value)
+        response = to_response(value, self.tally)
         if response.timings.total_s == 0:
             response.timings = Timings(total_s=time.perf_counter() - started)
         if response.parsed is None and self.context.suite.answer_format:
@@ -124,6 +141,11 @@ class EndpointSystem(System):
             raise ConfigError(f"set the environment variable(s) {', '.join(missing)}", where=context.where("endpoint", "headers"))
         self._semaphore = asyncio.Semaphore(self.endpoint.concurrency)
         self._client: Any = None
+        self.tally = RankingTally(where=context.where(), log_first=True)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.tally.warnings()
 
     def _body(self, example: Example) -> dict[str, Any]:
         data = example.model_dump()
@@ -157,21 +179,32 @@ class EndpointSystem(System):
 
     def _to_response(self, data: Any, latency: float) -> Response:
         answer = get_path(data, self.endpoint.answer_field)
-        if answer is None:
+        if answer is None and not has_path(data, self.endpoint.answer_field):
             raise KeyError(f"endpoint reply has no field {self.endpoint.answer_field!r}")
-        text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+        text = answer if isinstance(answer, str) or answer is None else json.dumps(answer, ensure_ascii=False)
         value: dict[str, Any] = {"text": text}
+        if answer is None:
+            value["declined"] = f"{self.endpoint.answer_field} is null"
         if self.endpoint.retrieved_ids_field:
             value["retrieved_doc_ids"] = get_path(data, self.endpoint.retrieved_ids_field) or []
         if self.endpoint.contexts_field:
             value["contexts"] = get_path(data, self.endpoint.contexts_field) or []
-        response = to_response(value)
+        response = to_response(value, self.tally)
         response.timings = Timings(total_s=latency)
         response.model = self.endpoint.url
         response.cost_usd = None
         if self.context.suite.answer_format:
-            response.parsed = parse_json(text)[0]
+            response.parsed = parse_json(response.text)[0]
         return response
+
+
+def has_path(value: Any, path: str) -> bool:
+    """Whether `path` exists in `value`, even when what it holds is null."""
+    *parents, last = path.split(".")
+    container = get_path(value, ".".join(parents)) if parents else value
+    if isinstance(container, dict):
+        return last in container
+    return isinstance(container, list) and last.isdigit() and int(last) < len(container)
 
 
 def build_custom(config: CustomConfig, context: SystemContext) -> FunctionSystem | EndpointSystem:

@@ -40,6 +40,7 @@ DEFAULT_RAG_TEMPLATE = (
     "Answer:"
 )
 NO_CONTEXT = "(no relevant context found)"
+NO_RELEVANT_CONTEXT = "no_relevant_context"  # metadata["declined"] when nothing passed min_score
 CONTEXT_VARIABLES = BASE_VARIABLES | {"context"}
 _WARNED: set[str] = set()
 
@@ -186,6 +187,9 @@ class RagSystem(System):
             "top_k": self.stage.config.top_k,
             "no_context": not chunks,
         }
+        if not chunks and self.stage.config.min_score is not None:
+            # the system's own "no relevant context" path: the abstention metrics count it as a decline
+            response.metadata["declined"] = NO_RELEVANT_CONTEXT
         return response
 
 

@@ -24,7 +24,10 @@ class Dataset:
     train: list[Example]
 
     def content_hash(self) -> str:
-        blob = "\n".join(e.model_dump_json() for e in [*self.test, *self.train])
+        # an unset `answerable` is left out, so datasets without one hash as they did before it existed
+        blob = "\n".join(
+            e.model_dump_json(exclude={"answerable"} if e.answerable is None else None) for e in [*self.test, *self.train]
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -162,6 +165,7 @@ def _to_examples(
                     reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
                     tags=_list(row.get(fields.tags)) if fields.tags else [],
                     split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
+                    answerable=_flag(row.get(fields.answerable), fields.answerable) if fields.answerable else None,
                     metadata={k: v for k, v in row.items() if k not in mapped},
                 )
             )
@@ -202,6 +206,22 @@ def _list(value: Any) -> list[str]:
                 return [p.strip() for p in text.split(sep) if p.strip()]
         return [text]
     return [str(value)]
+
+
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+def _flag(value: Any, column: str) -> bool | None:
+    """A yes/no cell: JSON booleans, 0/1, or true/false/yes/no text (any case); empty: not said."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{column!r} must be true or false (or yes/no, 1/0), got {value!r}")
 
 
 def _relevance(value: Any) -> dict[str, float]:

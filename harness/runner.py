@@ -137,6 +137,9 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
+        # systems that learn of problems while answering (a custom system's rankings) count them
+        late = [w for system in plan.systems.values() for w in system.warnings]
+        header.warnings = list(dict.fromkeys([*header.warnings, *late]))
         header = finish(run, header, tally, status=status, reports=plan.options.reports)
     if status == "interrupted":
         raise asyncio.CancelledError

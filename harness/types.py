@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ScoreStatus = Literal["ok", "undefined", "error"]
+UNANSWERABLE_TAG = "unanswerable"
 
 
 class Example(BaseModel):
@@ -28,6 +29,16 @@ class Example(BaseModel):
     tags: list[str] = Field(default_factory=list)
     split: str = "test"
     metadata: dict[str, Any] = Field(default_factory=dict)
+    answerable: bool | None = Field(
+        None, description="False: the right response is to decline. None: not said (see `unanswerable`)."
+    )
+
+    @property
+    def unanswerable(self) -> bool:
+        """Marked unanswerable: `answerable: false`, or the `unanswerable` tag when the field is unset."""
+        if self.answerable is not None:
+            return not self.answerable
+        return UNANSWERABLE_TAG in self.tags
 
 
 class RetrievedChunk(BaseModel):

@@ -38,6 +38,11 @@ class FieldMap(Strict):
     reference_contexts: str | None = "reference_contexts"
     tags: str | None = "tags"
     split: str | None = "split"
+    answerable: str | None = Field(
+        "answerable",
+        description="Column saying whether the question can be answered (true/false, yes/no, 1/0); "
+        "false marks it unanswerable: correctness metrics skip it, the abstention metrics score it.",
+    )
 
 
 class DatasetSource(Strict):
