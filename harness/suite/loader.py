@@ -21,6 +21,7 @@ from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
 from harness.suite.model import Suite, build_suite_model
 from harness.systems import load_system_kinds
+from harness.textfile import TextFileError, read_text
 
 
 @lru_cache(maxsize=1)
@@ -44,9 +45,12 @@ def load_suite(
     path = Path(path)
     if not path.is_file():
         raise SuiteError("suite file not found" if not path.exists() else "not a file", where=str(path))
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        text = read_text(path)
+    except TextFileError as error:
+        raise SuiteError(error.message, where=error.where) from None
+    try:
+        raw = yaml.load(text, Loader=_SuiteYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -58,6 +62,28 @@ def load_suite(
     suite._path = path.resolve()
     suite._content_hash = hashlib.sha256(text.encode()).hexdigest()
     return suite
+
+
+class _SuiteYamlLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last silently,
+    so a second system under the same name would replace the first unnoticed)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` then explicit keys is an override, not a duplicate
+            key = self.construct_object(key_node, deep=True)
+            try:
+                seen_at = first.get(key)
+            except TypeError:
+                continue  # an unhashable key: the base constructor reports it
+            if seen_at is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {seen_at + 1})", key_node.start_mark
+                )
+            first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_suite(
@@ -207,12 +233,12 @@ def _check_answer_format(suite: Suite, where: str) -> None:
     fmt = suite.answer_format
     if fmt is None or not isinstance(fmt.json_schema, str):
         return
-    schema_path = suite.resolve(fmt.json_schema)
+    schema_path = suite.resolve(fmt.json_schema, where="answer_format.schema")
     try:
-        fmt.json_schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SuiteError(f"answer_format.schema: file not found: {schema_path}", where=where) from None
+        fmt.json_schema = json.loads(read_text(schema_path))
+    except TextFileError as error:
+        raise SuiteError(f"answer_format.schema: {error}", where=where) from None
     except json.JSONDecodeError as error:
         raise SuiteError(
-            f"answer_format.schema: {schema_path} is not JSON (line {error.lineno}: {error.msg})", where=where
+            f"answer_format.schema: {schema_path}:{error.lineno}:{error.colno}: not JSON ({error.msg})", where=where
         ) from None
