@@ -54,7 +54,9 @@ def template_problems(text: str | None, allowed: set[str], where: str, examples:
         if _VAR.match(text, start) is None:
             line = text.count("\n", 0, start) + 1
             column = start - (text.rfind("\n", 0, start) + 1) + 1
-            shown = text[start : start + 24].split("\n")[0]
+            closing = text.find("}}", start)
+            near = 0 <= closing < start + 40 and "\n" not in text[start:closing]
+            shown = text[start : closing + 2] if near else text[start : start + 24].split("\n")[0]
             problems.append(
                 f"{where}: unclosed or malformed placeholder {shown!r} at line {line}, column {column} "
                 "(placeholders are {{name}}, names of letters, digits, _ and .)"

@@ -98,10 +98,10 @@ def test_duplicate_ids(tmp_path):
 def test_malformed_jsonl_lines_are_listed(tmp_path):
     write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n{"text": "no id"}\n{"id": "b", "text": 3}\n[1]\n')
     text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
-    assert "c.jsonl line 2: not valid JSON" in text
-    assert "c.jsonl line 3: missing 'id'" in text
-    assert "c.jsonl line 4: 'text' must be a string" in text
-    assert "c.jsonl line 5: expected an object" in text
+    assert f"{tmp_path / 'c.jsonl'}:2: not valid JSON" in text
+    assert f"{tmp_path / 'c.jsonl'}:3: missing 'id'" in text
+    assert f"{tmp_path / 'c.jsonl'}:4: 'text' must be a string" in text
+    assert f"{tmp_path / 'c.jsonl'}:5: expected an object" in text
 
 
 def test_format_mismatch(tmp_path):

@@ -149,24 +149,24 @@ def read_jsonl(path: Path, where: str) -> list[Document]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            problems.append(f"{path.name} line {number}: not valid JSON ({error.msg})")
+            problems.append(f"{path}:{number}: not valid JSON ({error.msg})")
             continue
         if not isinstance(record, dict):
-            problems.append(f"{path.name} line {number}: expected an object")
+            problems.append(f"{path}:{number}: expected an object")
             continue
         record = dict(record)
         doc_id = record.pop("id", None)
         doc_id = record.pop("_id", None) if doc_id is None else doc_id
         text = record.pop("text", None)
         if doc_id is None or str(doc_id) == "":
-            problems.append(f"{path.name} line {number}: missing 'id'")
+            problems.append(f"{path}:{number}: missing 'id'")
         elif not isinstance(text, str):
-            problems.append(f"{path.name} line {number}: 'text' must be a string")
+            problems.append(f"{path}:{number}: 'text' must be a string")
         else:
             title = record.pop("title", None) or None
             metadata = record.pop("metadata", None) or {}
             if not isinstance(metadata, dict):
-                problems.append(f"{path.name} line {number}: 'metadata' must be an object")
+                problems.append(f"{path}:{number}: 'metadata' must be an object")
                 continue
             documents.append(Document(str(doc_id), text, str(title) if title else None, {**record, **metadata}))
         if len(problems) >= 20:

@@ -20,6 +20,7 @@ from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
 from harness.suite.model import Suite, build_suite_model
+from harness.suite.paths import escape_problem
 from harness.systems import load_system_kinds
 from harness.textfile import TextFileError, read_text
 
@@ -56,8 +57,11 @@ def load_suite(
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(error, "problem", None) or str(error)
         raise SuiteError(f"malformed YAML: {problem}", where=where) from None
+    if raw is None:
+        raise SuiteError("the file is empty; a suite needs at least name, dataset and systems", where=str(path))
     if not isinstance(raw, dict):
-        raise SuiteError("the file must hold a mapping (name, dataset, systems, ...)", where=str(path))
+        kind = "a list" if isinstance(raw, list) else f"a single {type(raw).__name__} value"
+        raise SuiteError(f"the file must hold a mapping (name, dataset, systems, ...), not {kind}", where=str(path))
     suite = parse_suite(raw, base_dir=path.resolve().parent, where=str(path), model=model, judge_model=judge_model)
     suite._path = path.resolve()
     suite._content_hash = hashlib.sha256(text.encode()).hexdigest()
@@ -135,6 +139,7 @@ def _expand_sweeps(systems: dict[str, Any], problems: list[str]) -> dict[str, An
             isinstance(v, list) and v for v in sweep.values()
         ):
             problems.append(f"systems.{name}.sweep: must map parameter names to non-empty lists of values")
+            out[name] = config  # still validated, without the sweep, so no other error follows from this one
             continue
         keys = list(sweep)
         for values in itertools.product(*(sweep[k] for k in keys)):
@@ -233,7 +238,9 @@ def _check_answer_format(suite: Suite, where: str) -> None:
     fmt = suite.answer_format
     if fmt is None or not isinstance(fmt.json_schema, str):
         return
-    schema_path = suite.resolve(fmt.json_schema, where="answer_format.schema")
+    if problem := escape_problem(suite.base_dir, fmt.json_schema):
+        raise SuiteError(f"answer_format.schema: {problem}", where=where)
+    schema_path = suite.resolve(fmt.json_schema)
     try:
         fmt.json_schema = json.loads(read_text(schema_path))
     except TextFileError as error:
