@@ -47,7 +47,9 @@ class FewShotConfig(LLMSystemConfig):
 class FewShotSystem:
     def __init__(self, config: FewShotConfig, context: SystemContext):
         check_template(config, context, BASE_VARIABLES | {"examples"})
-        if problems := template_problems(config.shot_template, {"input", "answer"}, context.where("shot_template"), context.train):
+        if problems := template_problems(
+            config.shot_template, {"input", "answer"}, context.where("shot_template"), context.train, split="train"
+        ):
             raise ConfigError("bad shot template", problems=problems)
         if "examples" not in template_variables(config.prompt.template) | template_variables(config.prompt.system or ""):
             config = config.model_copy(

@@ -42,7 +42,9 @@ def template_variables(text: str) -> set[str]:
     return set(_VAR.findall(text or ""))
 
 
-def template_problems(text: str | None, allowed: set[str], where: str, examples: list[Example] | None = None) -> list[str]:
+def template_problems(
+    text: str | None, allowed: set[str], where: str, examples: list[Example] | None = None, *, split: str = "test"
+) -> list[str]:
     """What is wrong with a template, each with its location: an opening `{{` that does not start a
     `{{name}}` (it would be sent literally), a name no example provides (it would render empty),
     or a `{{metadata.column}}` that no example has (every call would fail)."""
@@ -65,7 +67,7 @@ def template_problems(text: str | None, allowed: set[str], where: str, examples:
         if name.startswith("metadata."):
             column_name = name.split(".", 1)[1]
             if examples and all(e.metadata.get(column_name) is None for e in examples):
-                problems.append(f"{where}: no test example has a {column_name!r} column for {{{{{name}}}}}")
+                problems.append(f"{where}: no {split} example has a {column_name!r} column for {{{{{name}}}}}")
         elif name not in allowed:
             problems.append(
                 f"{where}: unknown placeholder {{{{{name}}}}} (known: {', '.join(sorted(allowed))}, metadata.<column>)"

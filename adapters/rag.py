@@ -6,7 +6,6 @@ exported so other kinds (a fine-tuned model with the same retrieval) reuse them 
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Literal, Sequence
 
@@ -31,7 +30,6 @@ from harness.types import Example, Response, RetrievedChunk, Timings
 if TYPE_CHECKING:
     from harness.retrieval.search import Hit
 
-log = logging.getLogger("harness.retrieval")
 
 DEFAULT_RAG_TEMPLATE = (
     "Answer the question using only the numbered context passages below. "
@@ -42,7 +40,6 @@ DEFAULT_RAG_TEMPLATE = (
 )
 NO_CONTEXT = "(no relevant context found)"
 CONTEXT_VARIABLES = BASE_VARIABLES | {"context"}
-_WARNED: set[str] = set()
 
 
 class ContextPrompt(PromptTemplate):
@@ -96,11 +93,8 @@ def missing_reference_docs(corpus: Corpus, examples: Sequence[Example], *, where
     if not missing:
         return []
     shown = ", ".join(missing[:10]) + (f" (and {len(missing) - 10} more)" if len(missing) > 10 else "")
-    message = f"{where}: {len(missing)} reference document id(s) in the dataset are not in the corpus: {shown}"
-    if message not in _WARNED:  # once per corpus, however many systems share it
-        _WARNED.add(message)
-        log.warning(message)
-    return [message]
+    # one line in the run's warnings however many systems share the corpus (the plan dedupes)
+    return [f"{where}: {len(missing)} reference document id(s) in the dataset are not in the corpus: {shown}"]
 
 
 class RetrievalStage:

@@ -80,6 +80,8 @@ def coverage_warnings(replayed: set[str], context: SystemContext) -> list[str]:
     whose id is nowhere in the dataset is never used. No overlap at all is an error (a wrong
     `id_field`, or the file of another dataset)."""
     where = context.where("path")
+    if not replayed:
+        raise ConfigError("the replay file holds no rows", where=where)
     test_ids = [e.id for e in context.test]
     unanswered = [i for i in test_ids if i not in replayed]
     if test_ids and len(unanswered) == len(test_ids):
