@@ -215,29 +215,32 @@ def _to_examples(
             problems.append(f"{position}: no {fields.input!r} value (map it with dataset.fields.input)")
             continue
         try:
-            example = Example(
-                id=str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"{where}-{index}",
-                input=str(row[fields.input]),
-                reference=_text(row.get(fields.reference)) if fields.reference else None,
-                reference_json=_json_value(row.get(fields.reference_json)) if fields.reference_json else None,
-                reference_doc_ids=_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
-                reference_relevance=_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
-                reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
-                tags=_list(row.get(fields.tags)) if fields.tags else [],
-                split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
-                metadata={k: v for k, v in row.items() if k not in mapped},
+            examples.append(
+                Example(
+                    id=str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"{where}-{index}",
+                    input=str(row[fields.input]),
+                    reference=_text(row.get(fields.reference)) if fields.reference else None,
+                    reference_json=_json_value(row.get(fields.reference_json)) if fields.reference_json else None,
+                    reference_doc_ids=_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
+                    reference_relevance=_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
+                    reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
+                    tags=_list(row.get(fields.tags)) if fields.tags else [],
+                    split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
+                    metadata={k: v for k, v in row.items() if k not in mapped},
+                )
             )
         except (ValueError, TypeError) as error:
             problems.append(f"{position}: {error}")
             continue
+        example = examples[-1]
         key = (example.split, example.id)
         if key in first_seen:
             problems.append(
                 f"{position}: duplicate id {example.id!r} in the {example.split!r} split (first at {first_seen[key]})"
             )
-            continue
-        first_seen[key] = position
-        examples.append(example)
+            examples.pop()
+        else:
+            first_seen[key] = position
     if problems:
         shown = problems[:20] + ([f"(and {len(problems) - 20} more)"] if len(problems) > 20 else [])
         raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=shown)
@@ -283,4 +286,3 @@ def _relevance(value: Any) -> dict[str, float]:
     if not isinstance(value, dict):
         raise ValueError("reference relevance must map document ids to grades")
     return {str(k): float(v) for k, v in value.items()}
-
