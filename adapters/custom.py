@@ -29,6 +29,7 @@ from harness.systems import System, SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, Timings
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class EndpointConfig(BaseModel):
@@ -61,15 +62,18 @@ class CustomConfig(SystemConfig):
 
 
 def import_callable(target: str, where: str, search_dir: str) -> Callable[..., Any]:
-    if ":" not in target:
-        raise ConfigError(f"expected 'module:function', got {target!r}", where=where)
-    module_name, func_name = target.split(":", 1)
+    module_name, _, func_name = target.partition(":")
+    if not _MODULE.match(module_name) or not func_name.isidentifier():
+        raise ConfigError(
+            f"expected 'module:function' (a module in the suite folder or installed, e.g. my_system:answer), got {target!r}",
+            where=where,
+        )
     if search_dir not in sys.path:
         sys.path.insert(0, search_dir)
     try:
         module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ConfigError(f"cannot import module {module_name!r}: {error}", where=where) from None
+    except Exception as error:  # noqa: BLE001 - the user's module may fail to import in any way
+        raise ConfigError(f"cannot import module {module_name!r}: {type(error).__name__}: {error}", where=where) from None
     func = getattr(module, func_name, None)
     if not callable(func):
         raise ConfigError(f"module {module_name!r} has no function {func_name!r}", where=where)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from harness.datasets import read_jsonl
-from harness.errors import ConfigError
+from harness.errors import ConfigError, DatasetError
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import Ranking, RankingTally, parse_ranking
 from harness.systems import System, SystemConfig, SystemContext, system_kind
@@ -42,24 +42,27 @@ class ReplaySystem(System):
         self.tally = RankingTally(where=context.where())
         self.rankings: dict[str, Ranking] = {}
         self.rows = self._load()
-        self.warnings = self.tally.warnings()
+        self.warnings = coverage_warnings(set(self.rows), context) + self.tally.warnings()
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        path = self.context.suite.resolve(self.config.path)
         where = self.context.where("path")
+        path = self.context.suite.resolve(self.config.path, where=where)
         if not path.is_file():
             raise ConfigError(f"replay file not found: {path}", where=where)
         rows: dict[str, dict[str, Any]] = {}
         evaluated = {e.id for e in self.context.test}
-        for position, row in read_jsonl(path):
-            key = get_path(row, self.config.id_field)
-            if key is None:
-                raise ConfigError(f"{position}: no {self.config.id_field!r} field", where=where)
-            if str(key) in rows:
-                raise ConfigError(f"{position}: duplicate id {key!r}", where=where)
-            rows[str(key)] = row
-            if self.config.retrieved_ids_field:
-                self.rankings[str(key)] = self._ranking(row, position, where, counted=str(key) in evaluated)
+        try:
+            for position, row in read_jsonl(path):
+                key = get_path(row, self.config.id_field)
+                if key is None:
+                    raise ConfigError(f"{position}: no {self.config.id_field!r} field", where=where)
+                if str(key) in rows:
+                    raise ConfigError(f"{position}: duplicate id {key!r}", where=where)
+                rows[str(key)] = row
+                if self.config.retrieved_ids_field:
+                    self.rankings[str(key)] = self._ranking(row, position, where, counted=str(key) in evaluated)
+        except DatasetError as error:
+            raise ConfigError(str(error), where=where) from None
         return rows
 
     def _ranking(self, row: dict[str, Any], position: str, where: str, *, counted: bool) -> Ranking:
@@ -92,6 +95,40 @@ class ReplaySystem(System):
         if ranking is not None:
             response.metadata["ranking"] = ranking.record()
         return response
+
+
+def coverage_warnings(replayed: set[str], context: SystemContext) -> list[str]:
+    """Rows and test examples that do not meet: a test example without a row scores `error`; a row
+    whose id is nowhere in the dataset is never used. No overlap at all is an error (a wrong
+    `id_field`, or the file of another dataset)."""
+    where = context.where("path")
+    if not replayed:
+        raise ConfigError("the replay file holds no rows", where=where)
+    test_ids = [e.id for e in context.test]
+    unanswered = [i for i in test_ids if i not in replayed]
+    if test_ids and len(unanswered) == len(test_ids):
+        raise ConfigError(
+            f"none of the {len(replayed)} rows has the id of one of the {len(test_ids)} test examples "
+            "(check id_field, and that the file belongs to this dataset)",
+            where=where,
+        )
+    known = context.extras.get("dataset_ids") or {*test_ids, *(e.id for e in context.train)}
+    strangers = sorted(replayed - set(known))
+    warnings = []
+    if unanswered:
+        warnings.append(
+            f"{where}: {len(unanswered)} of {len(test_ids)} test examples have no row; they score error "
+            f"({_first(unanswered)})"
+        )
+    if strangers:
+        warnings.append(
+            f"{where}: {len(strangers)} of {len(replayed)} rows have ids that are not in the dataset ({_first(strangers)})"
+        )
+    return warnings
+
+
+def _first(ids: list[str], n: int = 5) -> str:
+    return ", ".join(ids[:n]) + (" ..." if len(ids) > n else "")
 
 
 system_kind("replay", ReplayConfig)(ReplaySystem)

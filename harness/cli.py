@@ -133,14 +133,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from harness.datasets import load_dataset
-    from harness.suite.loader import load_suite
+    """`harness run`'s pre-flight without the run: same checks, same errors, nothing written."""
+    from harness.preflight import RunOptions, preflight
 
-    suite = load_suite(args.suite)
-    data = load_dataset(suite)
+    plan = preflight(args.suite, RunOptions(progress=False))
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    noted = f" ({len(plan.warnings)} warning(s))" if plan.warnings else ""
     print(
-        f"ok: suite {suite.name!r}: {len(suite.systems)} systems, {len(suite.metrics)} metrics, "
-        f"{len(data.test)} test and {len(data.train)} train examples"
+        f"ok: suite {plan.suite.name!r}: {len(plan.systems)} systems, {len(plan.metrics)} metrics, "
+        f"{len(plan.dataset.test)} test and {len(plan.dataset.train)} train examples{noted}"
     )
     return EXIT_OK
 

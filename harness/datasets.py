@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import DatasetError
 from harness.suite.model import DatasetSource, Suite
+from harness.textfile import TextFileError, read_text
 from harness.types import Example
 
 
@@ -22,6 +24,9 @@ from harness.types import Example
 class Dataset:
     test: list[Example]
     train: list[Example]
+    # every id the dataset holds (all splits, before `limit`): outputs recorded elsewhere (replay)
+    # are checked against it
+    known_ids: set[str] = field(default_factory=set)
 
     def content_hash(self) -> str:
         # an unset `answerable` is left out, so datasets without one hash as they did before it existed
@@ -34,21 +39,25 @@ class Dataset:
 def load_dataset(suite: Suite) -> Dataset:
     config = suite.dataset
     rows = _read_source(config, suite, "dataset")
-    examples = _to_examples(rows, config, "dataset", default_split=config.test_split)
+    first_seen: dict[tuple[str, str], str] = {}
+    examples = _to_examples(rows, config, "dataset", default_split=config.test_split, first_seen=first_seen)
     test = [e for e in examples if e.split == config.test_split]
     train = [e for e in examples if e.split == config.train_split]
+    known_ids = {e.id for e in examples}
     if config.train is not None:
         train_rows = _read_source(config.train, suite, "dataset.train")
-        train += _to_examples(train_rows, config.train, "dataset.train", default_split=config.train_split, split="train")
-    _check_unique(test, "test")
-    _check_unique(train, "train")
+        extra = _to_examples(
+            train_rows, config.train, "dataset.train", default_split=config.train_split, split="train", first_seen=first_seen
+        )
+        train += extra
+        known_ids |= {e.id for e in extra}
     if not test:
         splits = sorted({e.split for e in examples})
         hint = f" (splits found: {', '.join(splits)})" if splits else ""
         raise DatasetError(f"no examples in the {config.test_split!r} split{hint}", where="dataset")
     if config.limit:
         test = test[: config.limit]
-    return Dataset(test=test, train=train)
+    return Dataset(test=test, train=train, known_ids=known_ids)
 
 
 def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[str, dict[str, Any]]]:
@@ -57,31 +66,66 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[
         return [(f"{where}.inline[{i}]", row) for i, row in enumerate(source.inline)]
     if source.hf is not None:
         return _read_hub(source, where)
-    path = suite.resolve(source.path or "")
+    path = suite.resolve(source.path or "", where=f"{where}.path")
     if not path.exists():
         raise DatasetError(f"file not found: {path}", where=f"{where}.path")
     fmt = source.format or _infer_format(path, where)
+    if fmt != "hf_disk" and path.is_dir():
+        raise DatasetError(f"{path} is a folder; format {fmt} needs a file", where=f"{where}.path")
     try:
         if fmt == "jsonl":
-            return list(read_jsonl(path))
-        if fmt == "json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, list):
-                raise DatasetError("a JSON dataset must be a list of objects", where=str(path))
-            return [(f"{path}[{i}]", row) for i, row in enumerate(data)]
-        if fmt == "csv":
-            with path.open(newline="", encoding="utf-8") as handle:
-                return [(f"{path}:{i + 2}", row) for i, row in enumerate(csv.DictReader(handle))]
-        if fmt == "parquet":
-            import pandas as pd
+            rows = list(read_jsonl(path))
+        elif fmt == "json":
+            rows = _read_json(path)
+        elif fmt == "csv":
+            rows = _read_csv(path)
+        elif fmt == "parquet":
+            rows = _read_parquet(path)
+        else:
+            rows = _read_disk_dataset(path, source, where)
+    except TextFileError as error:
+        raise DatasetError(error.message, where=error.where) from None
+    if not rows:
+        raise DatasetError(f"{path} holds no rows", where=f"{where}.path")
+    return rows
 
-            frame = pd.read_parquet(path)
-            return [(f"{path}[{i}]", _plain(row)) for i, row in enumerate(frame.to_dict(orient="records"))]
-        return _read_disk_dataset(path, source, where)
-    except UnicodeDecodeError as error:
-        raise DatasetError(f"not UTF-8 text ({error.reason})", where=str(path)) from None
+
+def _read_json(path: Path) -> list[tuple[str, Any]]:
+    try:
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
-        raise DatasetError(f"not JSON: {error.msg} at line {error.lineno}", where=str(path)) from None
+        raise DatasetError(f"not JSON ({error.msg})", where=f"{path}:{error.lineno}:{error.colno}") from None
+    if not isinstance(data, list):
+        raise DatasetError("a JSON dataset must be a list of objects", where=str(path))
+    return [(f"{path}[{i}]", row) for i, row in enumerate(data)]
+
+
+def _read_csv(path: Path) -> list[tuple[str, Any]]:
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for row in reader:
+            # DictReader's line_num is the line the row ends on (a quoted cell may span lines)
+            position = f"{path}:{reader.line_num}"
+            if None in row:
+                raise DatasetError(
+                    f"more cells than the {len(reader.fieldnames or [])} header columns", where=position
+                )
+            rows.append((position, row))
+    except csv.Error as error:
+        raise DatasetError(f"not valid CSV ({error})", where=f"{path}:{reader.line_num}") from None
+    return rows
+
+
+def _read_parquet(path: Path) -> list[tuple[str, Any]]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - pyarrow raises many kinds; all mean "cannot read"
+        raise DatasetError(f"cannot read as Parquet ({type(error).__name__}: {str(error)[:200]})", where=str(path)) from None
+    return [(f"{path}[{i}]", _plain(row)) for i, row in enumerate(frame.to_dict(orient="records"))]
 
 
 def _infer_format(path: Path, where: str) -> str:
@@ -95,24 +139,32 @@ def _infer_format(path: Path, where: str) -> str:
 
 
 def read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Objects with their `file:line`; blank lines skipped, a bad line is a DatasetError."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(f"line {number} is not JSON ({error.msg})", where=str(path)) from None
-            if not isinstance(row, dict):
-                raise DatasetError(f"line {number} is not a JSON object", where=str(path))
-            yield f"{path}:{number}", row
+    """Objects with their `file:line`; blank lines skipped, a bad line is a DatasetError there."""
+    try:
+        text = read_text(path)
+    except TextFileError as error:
+        raise DatasetError(error.message, where=error.where) from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"not JSON ({error.msg})", where=f"{path}:{number}:{error.colno}") from None
+        if not isinstance(row, dict):
+            raise DatasetError(f"not a JSON object (got {type(row).__name__})", where=f"{path}:{number}")
+        yield f"{path}:{number}", row
 
 
 def _read_disk_dataset(path: Path, source: DatasetSource, where: str) -> list[tuple[str, dict[str, Any]]]:
     import datasets
 
-    loaded = datasets.load_from_disk(str(path))
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except Exception as error:  # noqa: BLE001 - not a saved dataset, or a damaged one
+        raise DatasetError(
+            f"not a folder saved by `datasets` ({type(error).__name__}: {str(error)[:200]})", where=f"{where}.path"
+        ) from None
     if isinstance(loaded, datasets.DatasetDict):
         split = source.hf_split or ("test" if "test" in loaded else next(iter(loaded)))
         loaded = loaded[split]
@@ -144,12 +196,24 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _to_examples(
-    rows: list[tuple[str, dict[str, Any]]], source: DatasetSource, where: str, *, default_split: str, split: str | None = None
+    rows: list[tuple[str, Any]],
+    source: DatasetSource,
+    where: str,
+    *,
+    default_split: str,
+    split: str | None = None,
+    first_seen: dict[tuple[str, str], str] | None = None,
 ) -> list[Example]:
+    """Rows -> Examples; every bad row is reported (the first 20) with its position.
+    `first_seen` maps (split, id) to the position that used it first, across sources."""
     fields = source.fields
     mapped = {v for v in fields.model_dump().values() if v}
+    first_seen = {} if first_seen is None else first_seen
     examples, problems = [], []
     for index, (position, row) in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append(f"{position}: not an object with named fields (got {type(row).__name__})")
+            continue
         if fields.input not in row or row[fields.input] in (None, ""):
             problems.append(f"{position}: no {fields.input!r} value (map it with dataset.fields.input)")
             continue
@@ -171,8 +235,19 @@ def _to_examples(
             )
         except (ValueError, TypeError) as error:
             problems.append(f"{position}: {error}")
+            continue
+        example = examples[-1]
+        key = (example.split, example.id)
+        if key in first_seen:
+            problems.append(
+                f"{position}: duplicate id {example.id!r} in the {example.split!r} split (first at {first_seen[key]})"
+            )
+            examples.pop()
+        else:
+            first_seen[key] = position
     if problems:
-        raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=problems[:20])
+        shown = problems[:20] + ([f"(and {len(problems) - 20} more)"] if len(problems) > 20 else [])
+        raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=shown)
     return examples
 
 
@@ -231,13 +306,3 @@ def _relevance(value: Any) -> dict[str, float]:
     if not isinstance(value, dict):
         raise ValueError("reference relevance must map document ids to grades")
     return {str(k): float(v) for k, v in value.items()}
-
-
-def _check_unique(examples: list[Example], split: str) -> None:
-    seen: dict[str, int] = {}
-    for example in examples:
-        seen[example.id] = seen.get(example.id, 0) + 1
-    duplicates = sorted(i for i, n in seen.items() if n > 1)
-    if duplicates:
-        shown = ", ".join(duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
-        raise DatasetError(f"duplicate example ids in the {split} split: {shown}", where="dataset")

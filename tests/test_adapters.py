@@ -37,7 +37,11 @@ def respond(system: Any, example: Example | None = None) -> Any:
 
 
 def test_prompt_renders_system_and_template(tmp_path: Path) -> None:
-    system = build(tmp_path, {"kind": "prompt", "model": "scripted/echo", "prompt": {"system": "Be brief.", "template": "Q: {{input}} ({{metadata.topic}})\nA:"}})
+    system = build(
+        tmp_path,
+        {"kind": "prompt", "model": "scripted/echo", "prompt": {"system": "Be brief.", "template": "Q: {{input}} ({{metadata.topic}})\nA:"}},
+        dataset={"inline": [{"id": "x", "input": "why?", "topic": "sky"}]},
+    )
     response = respond(system, Example(id="x", input="why?", metadata={"topic": "sky"}))
     assert response.text == "Q: why? (sky)\nA:"
     assert response.metadata["prompt"][0] == {"role": "system", "content": "Be brief."}

@@ -72,8 +72,10 @@ def test_inline_and_separate_train_source(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids_rejected(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="duplicate example ids in the test split: a"):
-        dataset_of(tmp_path, {"inline": [{"id": "a", "input": "x"}, {"id": "a", "input": "y"}]})
+    with pytest.raises(DatasetError) as caught:
+        dataset_of(tmp_path, {"inline": [{"id": "a", "input": "x"}, {"id": "a", "input": "y"}, {"id": "a", "input": "z", "split": "train"}]})
+    # the second row is named, with the first; the same id in another split is allowed
+    assert caught.value.problems == ["dataset.inline[1]: duplicate id 'a' in the 'test' split (first at dataset.inline[0])"]
 
 
 def test_empty_test_split_rejected(tmp_path: Path) -> None:
@@ -85,7 +87,7 @@ def test_bad_rows_are_located(tmp_path: Path) -> None:
     (tmp_path / "data.jsonl").write_text('{"input": "ok"}\n{"input": \n')
     with pytest.raises(DatasetError) as caught:
         dataset_of(tmp_path, {"path": "data.jsonl"})
-    assert "line 2 is not JSON" in str(caught.value) and "data.jsonl" in str(caught.value)
+    assert f"{tmp_path / 'data.jsonl'}:2:" in str(caught.value) and "not JSON" in str(caught.value)
     write_jsonl(tmp_path / "data.jsonl", [{"question": "no input column"}])
     with pytest.raises(DatasetError) as caught:
         dataset_of(tmp_path, {"path": "data.jsonl"})

@@ -80,7 +80,7 @@ def test_undecodable_file_is_named(tmp_path):
     write(tmp_path / "d" / "bad.txt", b"caf\xe9 latin-1")
     text = error_text(CorpusConfig(path="d"), tmp_path)
     assert "corpus.path: 1 corpus file(s) cannot be used" in text
-    assert "bad.txt: not UTF-8 text" in text
+    assert f"{tmp_path / 'd' / 'bad.txt'}:1:4: not UTF-8 text (byte 0xe9" in text
 
 
 def test_pdf_is_refused_with_a_hint(tmp_path):
@@ -98,10 +98,10 @@ def test_duplicate_ids(tmp_path):
 def test_malformed_jsonl_lines_are_listed(tmp_path):
     write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n{"text": "no id"}\n{"id": "b", "text": 3}\n[1]\n')
     text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
-    assert "c.jsonl line 2: not valid JSON" in text
-    assert "c.jsonl line 3: missing 'id'" in text
-    assert "c.jsonl line 4: 'text' must be a string" in text
-    assert "c.jsonl line 5: expected an object" in text
+    assert f"{tmp_path / 'c.jsonl'}:2: not valid JSON" in text
+    assert f"{tmp_path / 'c.jsonl'}:3: missing 'id'" in text
+    assert f"{tmp_path / 'c.jsonl'}:4: 'text' must be a string" in text
+    assert f"{tmp_path / 'c.jsonl'}:5: expected an object" in text
 
 
 def test_format_mismatch(tmp_path):

@@ -202,7 +202,7 @@ def test_bad_input_exits_2_without_a_run_directory(tmp_path: Path) -> None:
     expected = {
         "missing.yaml": "suite file not found",
         "kind.yaml": "systems.s.kind: unknown system kind 'quantum'",
-        "dupes.yaml": "duplicate example ids in the test split: a",
+        "dupes.yaml": "duplicate id 'a' in the 'test' split",
         "empty.yaml": "no examples in the 'test' split",
         "func.yaml": "systems.mine.function: cannot import module 'no_such_module'",
     }

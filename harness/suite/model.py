@@ -16,6 +16,7 @@ from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
 from harness.gateway.scripted import ScriptedModelSpec
 from harness.retrieval.config import CorpusConfig, RetrievalConfig
+from harness.suite.paths import resolve_in_folder
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+\[\]-]*$"
 
@@ -142,10 +143,9 @@ class SuiteBase(Strict):
     def content_hash(self) -> str:
         return self._content_hash
 
-    def resolve(self, relative: str | Path) -> Path:
-        """Paths in a suite file are relative to the suite file's folder."""
-        path = Path(relative).expanduser()
-        return path if path.is_absolute() else (self._base_dir / path)
+    def resolve(self, relative: str | Path, *, where: str = "suite") -> Path:
+        """Paths in a suite file are relative to the suite file's folder and may not leave it."""
+        return resolve_in_folder(self._base_dir, relative, where=where)
 
     @field_validator("systems", check_fields=False)
     @classmethod
