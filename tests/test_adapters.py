@@ -121,7 +121,8 @@ def test_replay_ranks_scored_documents_as_trec_eval_does(tmp_path: Path) -> None
     assert response.retrieved_doc_ids == ["b", "c", "a"] and [c.score for c in response.retrieved] == [0.9, 0.3, 0.3]
     assert response.metadata["ranking"] == {"order": "score", "resorted": True, "contradictions": 1, "duplicates": 0}
     # counted over the test examples only (t0 is a train row, `unused` is not in the dataset)
-    assert system.warnings == [
+    assert system.warnings[0] == "systems.s.path: 1 of 3 rows have ids that are not in the dataset (unused)"
+    assert system.warnings[1:] == [
         (
             "systems.s: 1 of 1 rankings list documents in an order their scores contradict (1 adjacent pair(s) "
             "with a higher score listed later); ranked by score, as trec_eval does"

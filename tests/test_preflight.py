@@ -74,6 +74,7 @@ def test_warnings_reach_run_json_and_the_console(tmp_path: Path, capsys: pytest.
             "rep": {"kind": "replay", "path": "outputs.jsonl"},
         },
         "metrics": ["exact_match"],
+        "settings": {"max_error_rate": 0.5},  # the two replay rows that are missing are errors
     })
     expected = [
         "systems.oracle: 1 of 3 test examples have no reference_doc_ids or reference_contexts; they are answered with an empty context (q3)",
