@@ -243,12 +243,12 @@ def main() -> None:
     print(f"  offline-v2 time per case: {per_case_ms:.1f} ms (MiniLM on CPU, embedding cache cold)")
     if args.write:
         agreement = {
-            "judge": "offline", "judge_version": offline.OFFLINE_VERSION, "embedding_model": EMBEDDING_MODEL,
-            "benchmark": "benchmarks/data/faithfulness_judge_cases.jsonl (held-out split)", "n": len(y), "n_faithful": int(y.sum()),
-            "auc": figures["offline-v2"]["auc"], "auc_ci95": figures["offline-v2"]["auc_ci95"],
-            "balanced_accuracy": figures["offline-v2"]["balanced_accuracy"], "balanced_accuracy_ci95": figures["offline-v2"]["balanced_accuracy_ci95"],
-            "threshold": figures["offline-v2"]["threshold"], "baselines": {k: v for k, v in figures.items() if k != "offline-v2"},
-            "date": dt.date.today().isoformat(),
+            "benchmark": "benchmarks/data/faithfulness_judge_cases.jsonl, held-out split", "n": len(y), "n_faithful": int(y.sum()),
+            "date": dt.date.today().isoformat(), "embedding_model": EMBEDDING_MODEL,
+            "judges": {"offline:offline-v2": figures["offline-v2"], "offline:offline-v1": figures["offline-v1"]},
+            "baselines": {"token overlap": figures["token overlap"]},
+            "auc_differences": {k: v for k, v in figures.items() if k.startswith("auc_minus_")},
+            "per_case_ms": round(per_case_ms, 1),
         }  # fmt: skip
         AGREEMENT.write_text(json.dumps(agreement, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {AGREEMENT}")
