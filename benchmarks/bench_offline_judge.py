@@ -89,9 +89,12 @@ def bootstrap(labels: np.ndarray, seed: int = 7) -> list[np.ndarray]:
     return out
 
 
-def ci(values: list[float]) -> str:
-    low, high = np.percentile(values, [2.5, 97.5])
-    return f"[{low:.3f}, {high:.3f}]"
+def ci(values: list[float]) -> list[float]:
+    return [round(float(v), 3) for v in np.percentile(values, [2.5, 97.5])]
+
+
+def show(bounds: list[float]) -> str:
+    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
 
 
 async def v2_evidence(judge: OfflineJudge, cases: list[dict]) -> list[dict]:
@@ -235,10 +238,10 @@ def main() -> None:
         a_ci = ci([auc(scores[i], y[i]) for i in samples])
         b_ci = ci([balanced_accuracy(scores[i] >= t, y[i]) for i in samples])
         figures[name] = {"auc": round(a, 3), "auc_ci95": a_ci, "balanced_accuracy": round(b, 3), "balanced_accuracy_ci95": b_ci, "threshold": round(t, 4)}
-        print(f"  {name:<14} AUC {a:.3f} {a_ci}   balanced accuracy {b:.3f} {b_ci}   (threshold {t:.3f})")
+        print(f"  {name:<14} AUC {a:.3f} {show(a_ci)}   balanced accuracy {b:.3f} {show(b_ci)}   (threshold {t:.3f})")
     for other, scores in (("token overlap", overlap), ("offline-v1", old)):
         diff = [auc(new[i], y[i]) - auc(scores[i], y[i]) for i in samples]
-        print(f"  AUC offline-v2 minus {other}: {auc(new, y) - auc(scores, y):+.3f} {ci(diff)} (paired bootstrap)")
+        print(f"  AUC offline-v2 minus {other}: {auc(new, y) - auc(scores, y):+.3f} {show(ci(diff))} (paired bootstrap)")
         figures[f"auc_minus_{other.replace(' ', '_')}"] = {"diff": round(auc(new, y) - auc(scores, y), 3), "ci95": ci(diff)}
     print(f"  offline-v2 time per case: {per_case_ms:.1f} ms (MiniLM on CPU, embedding cache cold)")
     if args.write:
