@@ -10,7 +10,8 @@ every judge's decision threshold are chosen on the `tune` split; AUC and balance
 reported on `heldout` with 95% bootstrap CIs (2,000 resamples of cases), and the AUC difference
 new minus overlap (and new minus offline-v1) with a paired bootstrap over the same resamples.
 Token overlap = share of the answer's word tokens found in the contexts. An undefined score
-(no claims) counts as 0. Time per case is for offline-v2 with warm embeddings off (MiniLM on CPU).
+(no claims) counts as 0. Time per case: offline-v2 on the held-out cases, MiniLM on the CPU, no
+embedding cache (it depends heavily on how busy the cores are).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ async def v2_evidence(judge: OfflineJudge, cases: list[dict]) -> list[dict]:
     """What the fit needs per case: the aggregate signals, or the verdict's parts."""
     rows = []
     for case in cases:
-        per_claim, aggregate, verdict, reason = await judge.evidence(case["question"], case["answer"], case["contexts"])
+        _, aggregate, verdict, reason = await judge.evidence(case["question"], case["answer"], case["contexts"])
         rows.append({
             "aggregate": None if aggregate is None else aggregate.values,
             "verdict": None if verdict is None else {

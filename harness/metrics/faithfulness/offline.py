@@ -4,13 +4,16 @@ model fitted on hand-labelled cases.
 For each claim of the answer (claims.py) against the context units (sentences, pairs of
 sentences, passages; headers removed) it measures: content-word recall of the best unit, the
 best embedding cosine, numbers and names not found anywhere in the contexts or the question,
-content words found nowhere, and whether the claim's negation disagrees with its best unit.
-For the answer it measures whether it addresses the question: its cosine with the question, and
-how far that falls short of the context unit closest to the question (an off-topic verbatim copy
-is supported but not an answer). The worst claim's signals and the relevance signals go through
-the fitted model (offline_v2_model.json): score = estimated probability that the answer is
-faithful. A verdict ("SUPPORTS", "No.") is scored on the hypothesis it judges. Agreement with
-human labels is measured by benchmarks/bench_offline_judge.py (agreement.json).
+and whether the claim's negation disagrees with its best unit (content words found nowhere are
+reported too, but the model does not use them). For the answer it measures whether it addresses
+the question: its cosine with the question, and how far the units its claims rest on fall short
+of the unit closest to the question (an off-topic verbatim copy is supported but not an answer).
+The weakest claims' signals and the relevance signals go through the logistic model fitted on
+the benchmark's tune split (offline_v2_model.json): score = estimated probability that the
+answer is faithful. A verdict ("SUPPORTS", "No.") is scored on the hypothesis it judges: P(supported)
+for SUPPORTS / yes; for REFUTES / no and NOT ENOUGH INFO, the rest split by whether the contexts
+state a conflicting number, name or polarity. Agreement with human labels on the held-out split:
+agreement.json, from benchmarks/bench_offline_judge.py.
 """
 
 from __future__ import annotations
