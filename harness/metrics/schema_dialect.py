@@ -137,6 +137,6 @@ def schema_warnings(schema: Any, draft: str | None = None) -> list[str]:
         return []
     listed = "; ".join(f"{key} at {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}" for key, paths in found.items())
     fits = [d for d in DRAFTS if d != draft and not foreign_keywords(schema, d)]
-    hint = f" (it reads as {' or '.join(draft_name(d) for d in fits)})" if fits else ""
+    hint = f" (they fit {', '.join(draft_name(d) for d in fits)})" if fits else ""
     return [f"the schema has no $schema, so it is read as {draft_name(draft)}, but uses keywords of another "
             f"draft{hint}: {listed}. Set $schema in the schema or answer_format.draft in the suite."]

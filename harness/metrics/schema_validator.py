@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.metrics.ecma_regex import EcmaRegexError, to_python
-from harness.metrics.schema_dialect import DEFAULT_DRAFT, DRAFTS, draft_name, draft_of_uri, normalise_draft, subschemas
+from harness.metrics.schema_dialect import (
+    DEFAULT_DRAFT,
+    DRAFTS,
+    META_SCHEMAS,
+    draft_name,
+    draft_of_uri,
+    normalise_draft,
+    subschemas,
+)
 
 _VOCAB = "https://json-schema.org/draft/{draft}/vocab/"
 _CORE = {"$id", "$schema", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
@@ -188,7 +196,34 @@ def compile_schema(schema: Any, *, draft: str | None = None, format_assert: bool
 
         checker = format_checker()
     validator = cls(translated, registry=registry, format_checker=checker)
+    _check_refs(translated, found, registry)
     return CompiledSchema(schema, found, draft_from, asserts, validator, originals)
+
+
+def _check_refs(schema: Any, draft: str, registry: Any) -> None:
+    """Every `$ref` resolves now, not at the first output that reaches it. Schemas that change
+    their base URI with `$id` are left to validation time (their refs resolve relative to it)."""
+    import referencing.exceptions
+    import referencing.jsonschema
+    from jsonschema_specifications import REGISTRY as SPECIFICATIONS
+
+    nodes = list(subschemas(schema))
+    id_keyword = "id" if draft == "4" else "$id"
+    if not nodes or any(isinstance(node.get(id_keyword), str) for _, node in nodes):
+        return
+    spec = referencing.jsonschema.specification_with(META_SCHEMAS[draft])
+    resolver = SPECIFICATIONS.combine(registry).resolver_with_root(spec.create_resource(schema))
+    for path, node in nodes:
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            continue
+        try:
+            resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable:
+            remote = not ref.startswith("#")
+            hint = ("remote schemas are not fetched: copy it into $defs" if remote
+                    else "no such location in the schema")
+            raise SchemaProblem(f"{path}/$ref: cannot resolve {ref!r} ({hint})") from None
 
 
 def _ignored(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
