@@ -108,7 +108,7 @@ def _custom_meta_schema(uri: str, registry: Any) -> dict[str, Any]:
 
     try:
         contents = registry.get_or_retrieve(uri.rstrip("#")).value.contents
-    except referencing.exceptions.Unretrievable:
+    except (referencing.exceptions.Unretrievable, referencing.exceptions.NoSuchResource):
         supported = ", ".join(draft_name(d) for d in DRAFTS)
         raise SchemaProblem(f"#/$schema: {uri!r} is not a JSON Schema draft the harness knows ({supported}) and "
                             "no meta-schema with that URI is available") from None
