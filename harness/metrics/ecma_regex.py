@@ -150,6 +150,8 @@ class _Translator:
         if named:
             self.pos += named.end()
             return f"(?P<{named.group(1).replace('$', '_')}>"
+        if re.match(r"\?[a-zA-Z]", self.src[self.pos:]):
+            raise self.error("invalid group (ECMA-262 has no inline flags such as (?i) or Python's (?P<name>)")
         raise self.error("invalid group")
 
     def _escape_outside(self) -> str:

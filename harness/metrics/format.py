@@ -165,7 +165,7 @@ class JsonSchema(Metric):
         best = best_match(errors)
         listed = [{"path": e.json_path, "message": e.message} for e in errors[:10]]
         reason = f"{best.json_path}: {best.message}" + (f"; {note}" if note else "")
-        detail = self._detail(**_read_detail(read), path=best.json_path, keyword=best.validator,
+        detail = self._detail(**_read_detail(read), path=best.json_path, message=best.message, keyword=best.validator,
                               errors=listed, n_errors=len(errors))
         return [_zero(name, reason, **detail)]
 
