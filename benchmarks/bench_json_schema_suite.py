@@ -34,9 +34,11 @@ DEFAULT = Path(__file__).resolve().parent / "data" / "JSON-Schema-Test-Suite"
 
 def find_suite(given: str | None) -> Path:
     path = Path(given or os.environ.get("HARNESS_JSON_SCHEMA_SUITE") or DEFAULT)
-    if (path / "tests").is_dir() and (path / "remotes").is_dir():
-        return path
-    sys.exit(f"no JSON Schema test suite at {path} (it needs tests/ and remotes/).\n" + __doc__.split("\n\n")[2])
+    for candidate in (path, path / "json"):  # the suite itself, or an unpacked jsonschema sdist
+        if (candidate / "tests").is_dir() and (candidate / "remotes").is_dir():
+            return candidate
+    how = "\n\n".join(__doc__.split("\n\n")[2:4])
+    sys.exit(f"no JSON Schema test suite at {path} (it needs tests/ and remotes/).\n{how}")
 
 
 def main() -> int:

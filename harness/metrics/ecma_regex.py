@@ -291,7 +291,7 @@ def to_python(pattern: str, strict: bool = False) -> str:
     try:
         re.compile(translated)
     except re.error as error:
-        raise EcmaRegexError(f"no Python equivalent: {error.msg}") from None
+        raise EcmaRegexError(f"cannot compile: {error.msg}") from None
     return translated
 
 
