@@ -76,13 +76,24 @@ class DatasetConfig(DatasetSource):
 
 
 class AnswerFormat(Strict):
-    """The answer format systems are asked for. `schema` is a JSON Schema (inline or a file path)."""
+    """The answer format systems are asked for. `schema` is a JSON Schema (inline, a boolean, or a
+    file path); `draft` is the draft a schema without `$schema` is read as."""
 
-    json_schema: dict[str, Any] | str | None = Field(None, alias="schema")
+    json_schema: dict[str, Any] | bool | str | None = Field(None, alias="schema")
+    draft: Literal["4", "6", "7", "2019-09", "2020-12"] = Field(
+        "2020-12", description="JSON Schema draft for a schema without $schema (4, 6, 7, 2019-09, 2020-12)."
+    )
     instructions: str | None = Field(
         None, description="Text a prompt can include as {{format_instructions}}."
     )
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("draft", mode="before")
+    @classmethod
+    def _canonical_draft(cls, value: Any) -> str:
+        from harness.metrics.schema_dialect import normalise_draft
+
+        return normalise_draft(value)
 
 
 class Defaults(Strict):
