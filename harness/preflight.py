@@ -26,11 +26,11 @@ from harness.gateway import Gateway
 from harness.gateway.cache import default_cache_dir
 from harness.gateway.scripted import get_script, register_script
 from harness.leakage import check_leakage
-from harness.metrics.base import Metric, MetricContext, load_metric_types
+from harness.metrics.base import Metric, MetricContext, as_metric, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
 from harness.suite.paths import suite_path_problems
-from harness.systems import System, SystemContext, load_system_kinds, with_defaults
+from harness.systems import System, SystemContext, as_system, load_system_kinds
 
 
 @dataclass
@@ -128,7 +128,10 @@ def preflight(suite_path: str | Path, options: RunOptions) -> RunPlan:
         raise _problems(problems, where)
 
     warnings = [m] if (m := leakage.message()) else []
-    warnings += dict.fromkeys(w for system in systems.values() for w in system.warnings)
+    warnings += _answer_schema_warnings(suite, metrics)
+    warnings += [w for metric in metrics for w in metric.warnings]
+    warnings += [w for system in systems.values() for w in system.warnings]
+    warnings = list(dict.fromkeys(warnings))
     return RunPlan(suite, dataset, gateway, systems, metrics, options, cache_dir, out, leakage.to_json(), warnings)
 
 
@@ -205,17 +208,31 @@ def _hosted_models(suite: Suite, selected: list[str]) -> set[str]:
 
 
 def _answer_schema_problems(suite: Suite) -> list[str]:
-    """The answer schema is sent to providers and used by metrics: it must be a valid JSON Schema."""
+    """The answer schema is sent to providers and used by metrics: it must be a valid JSON Schema
+    of its draft (`$schema`, else answer_format.draft, else 2020-12)."""
+    fmt = suite.answer_format
+    if fmt is None or not isinstance(fmt.json_schema, (dict, bool)):
+        return []
+    from harness.metrics.schema_validator import SchemaProblem, compile_schema
+
+    try:
+        compile_schema(fmt.json_schema, draft=fmt.draft)
+    except SchemaProblem as error:
+        return [f"answer_format.schema: {error}"]
+    return []
+
+
+def _answer_schema_warnings(suite: Suite, metrics: list[Metric]) -> list[str]:
+    """Keywords of another draft in an answer schema without `$schema`, unless a json_schema
+    metric already says so about the same schema."""
     fmt = suite.answer_format
     if fmt is None or not isinstance(fmt.json_schema, dict):
         return []
-    from harness.metrics.format import make_validator
+    from harness.metrics.schema_dialect import schema_warnings
 
-    try:
-        make_validator(fmt.json_schema)
-    except HarnessError as error:
-        return located(error, "answer_format.schema")
-    return []
+    said = [w for metric in metrics for w in metric.warnings]
+    return [f"answer_format.schema: {w}" for w in schema_warnings(fmt.json_schema, fmt.draft)
+            if not any(m.endswith(w) for m in said)]
 
 
 def _build_metrics(suite: Suite, gateway: Gateway, cache_dir: Path, out: Path) -> tuple[list[Metric], list[str]]:
@@ -230,7 +247,7 @@ def _build_metrics(suite: Suite, gateway: Gateway, cache_dir: Path, out: Path) -
     metrics, problems = [], []
     for index, config in enumerate(suite.metrics):
         try:
-            metrics.append(registry.get(config.type).factory(config, context))
+            metrics.append(as_metric(registry.get(config.type).factory(config, context)))
         except HarnessError as error:
             problems += located(error, f"metrics[{index}] ({config.type})")
     return metrics, problems
@@ -257,7 +274,7 @@ def _build_systems(
             extras=extras,
         )
         try:
-            systems[name] = with_defaults(kinds.get(config.kind).factory(config, context))
+            systems[name] = as_system(kinds.get(config.kind).factory(config, context))
         except HarnessError as error:
             problems += located(error, f"systems.{name}")
     return systems, problems

@@ -35,7 +35,7 @@ class System(Protocol):
     """Turns one example into one response. Failures may raise: the runner records them.
 
     Only `respond` is required; built-in kinds subclass this protocol to inherit the defaults of
-    the optional hooks, and a plug-in that does not is given them by `with_defaults`.
+    the optional hooks, and a plug-in that does not is given them by `as_system`.
     """
 
     warnings: Sequence[str] = ()
@@ -71,7 +71,7 @@ class _Defaults(System):
         return hook() if hook is not None else None
 
 
-def with_defaults(system: Any) -> System:
+def as_system(system: Any) -> System:
     """The system itself when it has every hook, else a wrapper that adds the defaults."""
     return system if isinstance(system, System) else _Defaults(system)
 

@@ -83,7 +83,7 @@ def test_every_metric_type_parses_from_suite_yaml() -> None:
             {"type": "token_f1", "json_field": "answer"},
             "semantic_similarity",
             "factual_correctness",
-            {"type": "faithfulness", "offline": {"lexical_threshold": 0.8, "embedding_model": None}},
+            {"type": "faithfulness", "offline": {"version": "offline-v1", "lexical_threshold": 0.8, "embedding_model": None}},
             {"type": "abstention", "json_field": "answer", "phrases": ["no idea"]},
         ],
     }
