@@ -11,8 +11,6 @@ import asyncio
 import importlib
 import inspect
 import json
-import os
-import re
 import sys
 import time
 from typing import Any, Callable, Literal
@@ -22,17 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, is_transient
 from harness.metrics.extract import get_path, parse_json
+from harness.secrets import register_config_secrets
 from harness.systems import SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class EndpointConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(..., pattern=r"^https?://")
-    headers: dict[str, str] = Field(default_factory=dict, description="${VAR} is read from the environment.")
+    headers: dict[str, str] = Field(default_factory=dict, description="${VAR} is read from the environment when the suite loads.")
     body: dict[str, str] = Field(
         default_factory=lambda: {"id": "id", "input": "input"},
         description="Request JSON: key -> Example field (id, input, metadata.<column>).",
@@ -119,9 +116,9 @@ class EndpointSystem:
         self.endpoint = config.endpoint
         self.context = context
         self.retry: RetryPolicy = context.suite.settings.retry
-        missing = sorted({v for h in self.endpoint.headers.values() for v in _ENV.findall(h) if v not in os.environ})
-        if missing:
-            raise ConfigError(f"set the environment variable(s) {', '.join(missing)}", where=context.where("endpoint", "headers"))
+        # `${VAR}` in the headers was expanded when the suite was loaded (harness.suite.env_vars);
+        # the values are credentials, so the scrubber keeps them out of errors and logs
+        register_config_secrets({"headers": self.endpoint.headers})
         self._semaphore = asyncio.Semaphore(self.endpoint.concurrency)
         self._client: Any = None
 
@@ -134,7 +131,7 @@ class EndpointSystem:
 
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.endpoint.timeout_s)
-        headers = {k: _ENV.sub(lambda m: os.environ[m.group(1)], v) for k, v in self.endpoint.headers.items()}
+        headers = dict(self.endpoint.headers)
         attempt = 0
         while True:
             attempt += 1
