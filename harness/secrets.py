@@ -45,6 +45,8 @@ _SECRET_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "cred
 # harness identifiers that end in "key" but hold hashes, not credentials
 _NOT_SECRET = frozenset({"key", "keys", "cache_key", "request_key", "lora_key", "adapter_key", "sort_key", "index_key", "primary_key"})
 _HEADER_MAPS = frozenset({"headers", "extra_headers", "default_headers", "http_headers"})
+# header values that describe the request rather than authorise it: not worth scrubbing from text
+_PLAIN_HEADERS = frozenset({"content-type", "accept", "accept-encoding", "content-encoding", "user-agent", "cache-control", "connection"})
 
 _lock = threading.Lock()
 _registered: set[str] = set()
@@ -83,7 +85,10 @@ def _secret_values(obj: Any, secret: bool = False) -> list[str]:
     found: list[str] = []
     if isinstance(obj, dict):
         for key, value in obj.items():
-            found += _secret_values(value, secret or is_secret_name(str(key)) or str(key).lower() in _HEADER_MAPS)
+            if str(key).lower() in _HEADER_MAPS and isinstance(value, dict):
+                found += [v for k, v in value.items() if isinstance(v, str) and str(k).lower() not in _PLAIN_HEADERS]
+            else:
+                found += _secret_values(value, secret or is_secret_name(str(key)))
     elif isinstance(obj, (list, tuple)):
         for value in obj:
             found += _secret_values(value, secret)

@@ -105,7 +105,7 @@ def _describe(model: str, extra: dict[str, Any]) -> dict[str, Any]:
         "provider": provider,
         "api_base": str(base).rstrip("/") if base else None,
         "api_version": str(version) if version else None,
-        "settings": _settings(provider),
+        "settings": _settings(provider, (*source_names, *VERSION_ENV.get(provider, ()))),
     }
 
 
@@ -137,13 +137,20 @@ def _first_env(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _settings(provider: str) -> list[list[str]]:
-    """Non-secret environment variables that steer this provider (or litellm's routing)."""
+def _settings(provider: str, resolved: tuple[str, ...]) -> list[list[str]]:
+    """Non-secret environment variables that steer this provider (or litellm's routing).
+
+    Those already resolved into api_base/api_version are left out, so an address given in the
+    suite and the same address from the environment make one key.
+    """
     prefixes = (_prefix(provider), *ENV_PREFIXES.get(provider, ()), "LITELLM_")
     found = [
         [name, value]
         for name, value in os.environ.items()
-        if name.startswith(prefixes) and any(word in name for word in SETTING_WORDS) and not is_secret_name(name)
+        if name.startswith(prefixes)
+        and name not in resolved
+        and any(word in name for word in SETTING_WORDS)
+        and not is_secret_name(name)
     ]
     if os.environ.get("USE_LITELLM_PROXY"):
         found.append(["USE_LITELLM_PROXY", os.environ["USE_LITELLM_PROXY"]])
