@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, is_transient
 from harness.metrics.extract import get_path, parse_json
-from harness.secrets import register_config_secrets
+from harness.secrets import register_config_secrets, scrub
 from harness.systems import SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, RetrievedChunk, Timings
 
@@ -141,7 +141,8 @@ class EndpointSystem:
                     reply = await self._client.post(self.endpoint.url, json=self._body(example), headers=headers)
                     latency = time.perf_counter() - started
                 if reply.status_code >= 400:
-                    error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {reply.text[:200]}", request=reply.request, response=reply)
+                    body = scrub(reply.text)[:200]  # scrubbed before the cut, so no half-secret survives
+                    error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {body}", request=reply.request, response=reply)
                     error.status_code = reply.status_code  # type: ignore[attr-defined]
                     raise error
                 break

@@ -11,7 +11,15 @@ import pytest
 
 from harness.errors import SuiteError
 from harness.gateway.retry import describe
-from harness.secrets import forget_secrets, install_log_scrubber, is_secret_name, known_secrets, redact, register_secret, scrub
+from harness.secrets import (
+    forget_secrets,
+    install_log_scrubber,
+    is_secret_name,
+    known_secrets,
+    redact,
+    register_secret,
+    scrub,
+)
 from harness.suite.loader import parse_suite
 
 CANARY = "canary-5f1c0e7a9b"
@@ -167,3 +175,14 @@ def test_judge_audit_lines_are_scrubbed(tmp_path: Path) -> None:
     trail.record(prompt="grade this", reply=f"error from provider: key judge-{CANARY} invalid", ok=False)
     line = json.loads((tmp_path / "judge_audit.jsonl").read_text())
     assert line["reply"] == "error from provider: key *** invalid"
+
+
+def test_checking_models_registers_the_keys_litellm_will_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.gateway import Gateway
+    from harness.gateway.providers import load_litellm
+
+    litellm = load_litellm()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(litellm, "api_key", "plain-" + CANARY)  # set in code, under no variable name
+    Gateway().check_models({"openai/gpt-4o-mini"})
+    assert "plain-" + CANARY in known_secrets()

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import write_suite
+
 from harness.testing.fake_openai import FakeOpenAI, Reply
 
 CANARIES = {
@@ -61,7 +61,7 @@ def suite(url: str) -> dict[str, Any]:
 
 def harness(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, cwd=cwd, env={**os.environ, **env}, timeout=300
+        [sys.executable, "-m", "harness.cli", *args], check=False, capture_output=True, text=True, cwd=cwd, env={**os.environ, **env}, timeout=300
     )
 
 

@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-
 from typing import Any
 
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.gateway.providers import is_in_process, load_litellm
-from harness.secrets import is_secret_name, redact_url
+from harness.secrets import environ_where, is_secret_name, redact_url, register_secret
 
 # litellm's lookup order when a request names no endpoint (the first one set wins)
 BASE_ENV: dict[str, tuple[str, ...]] = {
@@ -121,6 +121,20 @@ def _provider(model: str, extra: dict[str, Any], explicit: str | None) -> tuple[
     return str(provider), (str(base) if base else None)
 
 
+def register_provider_keys(model: str) -> None:
+    """Tell the scrubber the key litellm will send for `model` (and litellm's global keys).
+
+    Keys in variables with secret-looking names are known anyway; this catches the rest.
+    """
+    litellm = load_litellm()
+    try:
+        key = litellm.get_llm_provider(model=model)[2]
+    except Exception:  # noqa: BLE001 - an unroutable model fails on its call
+        key = None
+    for value in (key, getattr(litellm, "api_key", None), getattr(litellm, "openai_key", None)):
+        register_secret(value)
+
+
 def _global_base() -> str | None:
     litellm = load_litellm()
     return getattr(litellm, "api_base", None) or None
@@ -146,15 +160,17 @@ def _settings(provider: str, resolved: tuple[str, ...]) -> list[list[str]]:
     prefixes = (_prefix(provider), *ENV_PREFIXES.get(provider, ()), "LITELLM_")
     found = [
         [name, value]
-        for name, value in os.environ.items()
-        if name.startswith(prefixes)
-        and name not in resolved
-        and any(word in name for word in SETTING_WORDS)
-        and not is_secret_name(name)
+        for name, value in environ_where(lambda name: _steers(name, prefixes)).items()
+        if name not in resolved
     ]
     if os.environ.get("USE_LITELLM_PROXY"):
         found.append(["USE_LITELLM_PROXY", os.environ["USE_LITELLM_PROXY"]])
     return sorted(found)
+
+
+@lru_cache(maxsize=8192)
+def _steers(name: str, prefixes: tuple[str, ...]) -> bool:
+    return name.startswith(prefixes) and any(word in name for word in SETTING_WORDS) and not is_secret_name(name)
 
 
 # --- in-process models ------------------------------------------------------------------------
@@ -166,7 +182,9 @@ def _in_process(model: str, extra: dict[str, Any]) -> dict[str, Any]:
     if provider != "local":
         return record  # scripted models: the script is the model, and its name is in the key
     if name == "gemma-3-270m":
-        from harness.local.model_file import GEMMA_SHA256  # the file is refused unless it has this hash
+        from harness.local.model_file import (
+            GEMMA_SHA256,  # the file is refused unless it has this hash
+        )
 
         record["model_sha256"] = GEMMA_SHA256
         record["runtime"] = _package_version("llama-cpp-python")

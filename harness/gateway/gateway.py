@@ -13,8 +13,8 @@ import numpy as np
 
 from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
+from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.providers import in_process_handler, is_in_process, load_litellm
-from harness.gateway.endpoint import endpoint_fingerprint
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import RetryPolicy, describe, is_transient
 from harness.secrets import scrub
@@ -167,6 +167,7 @@ class Gateway:
             if not found.get("keys_in_environment", True):
                 missing = ", ".join(found.get("missing_keys") or []) or "its API key"
                 problems.append(f"{model}: set the environment variable {missing}")
+            register_provider_keys(model)  # the scrubber hides them, whatever the variable's name
         if problems:
             raise ConfigError("models cannot be reached", problems=problems)
 
