@@ -108,7 +108,7 @@ def environ_where(wanted: Callable[[str], bool]) -> dict[str, str]:
     if not isinstance(data, dict) or decode_value is None:
         return {name: value for name, value in os.environ.items() if wanted(name)}
     found = {}
-    for raw_name, raw_value in data.items():
+    for raw_name, raw_value in list(data.items()):  # a copy: another thread may set a variable
         name = _decoded_name(raw_name)
         if wanted(name):
             found[name] = decode_value(raw_value)
