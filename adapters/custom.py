@@ -13,7 +13,6 @@ import asyncio
 import importlib
 import inspect
 import json
-import os
 import re
 import sys
 import time
@@ -25,10 +24,10 @@ from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, is_transient
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import RankingTally, parse_ranking
+from harness.secrets import register_config_secrets, scrub
 from harness.systems import System, SystemConfig, SystemContext, system_kind
 from harness.types import Example, Response, Timings
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -36,7 +35,7 @@ class EndpointConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(..., pattern=r"^https?://")
-    headers: dict[str, str] = Field(default_factory=dict, description="${VAR} is read from the environment.")
+    headers: dict[str, str] = Field(default_factory=dict, description="${VAR} is read from the environment when the suite loads.")
     body: dict[str, str] = Field(
         default_factory=lambda: {"id": "id", "input": "input"},
         description="Request JSON: key -> Example field (id, input, metadata.<column>).",
@@ -140,9 +139,9 @@ class EndpointSystem(System):
         self.endpoint = config.endpoint
         self.context = context
         self.retry: RetryPolicy = context.suite.settings.retry
-        missing = sorted({v for h in self.endpoint.headers.values() for v in _ENV.findall(h) if v not in os.environ})
-        if missing:
-            raise ConfigError(f"set the environment variable(s) {', '.join(missing)}", where=context.where("endpoint", "headers"))
+        # `${VAR}` in the headers was expanded when the suite was loaded (harness.suite.env_vars);
+        # the values are credentials, so the scrubber keeps them out of errors and logs
+        register_config_secrets({"headers": self.endpoint.headers})
         self._semaphore = asyncio.Semaphore(self.endpoint.concurrency)
         self._client: Any = None
         self.tally = RankingTally(where=context.where(), log_first=True)
@@ -160,7 +159,7 @@ class EndpointSystem(System):
 
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.endpoint.timeout_s)
-        headers = {k: _ENV.sub(lambda m: os.environ[m.group(1)], v) for k, v in self.endpoint.headers.items()}
+        headers = dict(self.endpoint.headers)
         attempt = 0
         while True:
             attempt += 1
@@ -170,7 +169,8 @@ class EndpointSystem(System):
                     reply = await self._client.post(self.endpoint.url, json=self._body(example), headers=headers)
                     latency = time.perf_counter() - started
                 if reply.status_code >= 400:
-                    error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {reply.text[:200]}", request=reply.request, response=reply)
+                    body = scrub(reply.text)[:200]  # scrubbed before the cut, so no half-secret survives
+                    error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {body}", request=reply.request, response=reply)
                     error.status_code = reply.status_code  # type: ignore[attr-defined]
                     raise error
                 break

@@ -68,6 +68,7 @@ PLUGGED_COMMANDS = [
     ("baseline", "harness.compare.baseline_cli"),
     ("gate", "harness.compare.gate_cli"),
     ("finetune", "harness.finetune.cli"),
+    ("cache", "harness.gateway.cache_cli"),
 ]
 
 

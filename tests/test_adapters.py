@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_jsonl
 from harness.datasets import load_dataset
-from harness.errors import ConfigError
+from harness.errors import ConfigError, SuiteError
 from harness.gateway import Gateway
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
@@ -217,7 +217,7 @@ def test_custom_http_endpoint_with_retry_and_mapping(tmp_path: Path, monkeypatch
     finally:
         server.shutdown()
     monkeypatch.delenv("MY_TOKEN")
-    with pytest.raises(ConfigError, match="set the environment variable\\(s\\) MY_TOKEN"):
+    with pytest.raises(SuiteError, match="systems.s.endpoint.headers.X: set the environment variable MY_TOKEN"):
         build(tmp_path, {"kind": "custom", "endpoint": {"url": "http://127.0.0.1:1/x", "headers": {"X": "${MY_TOKEN}"}}})
 
 

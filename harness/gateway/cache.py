@@ -10,8 +10,9 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from harness.gateway.request import ModelReply
+from harness.gateway.request import CACHE_KEY_VERSION, ModelReply
 
 
 def default_cache_dir() -> Path:
@@ -63,6 +64,42 @@ class ResponseCache:
     def put_vectors(self, items: dict[str, bytes]) -> None:
         with self._lock:
             self._db.executemany("INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)", items.items())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `harness cache info`: replies (current key version or older), by model, vectors."""
+        current = f"{CACHE_KEY_VERSION}:%"
+        with self._lock:
+            replies, fresh, oldest, newest = self._db.execute(
+                "SELECT COUNT(*), SUM(key LIKE ?), MIN(created), MAX(created) FROM replies", (current,)
+            ).fetchone()
+            by_model = self._db.execute(
+                "SELECT json_extract(reply, '$.model') AS m, COUNT(*) FROM replies WHERE key LIKE ? "
+                "GROUP BY m ORDER BY COUNT(*) DESC",
+                (current,),
+            ).fetchall()
+            vectors, fresh_vectors = self._db.execute(
+                "SELECT COUNT(*), SUM(key LIKE ?) FROM embeddings", (current,)
+            ).fetchone()
+        return {
+            "replies": replies,
+            "replies_stale": replies - (fresh or 0),
+            "oldest": oldest,
+            "newest": newest,
+            "by_model": {str(m): n for m, n in by_model},
+            "embeddings": vectors,
+            "embeddings_stale": vectors - (fresh_vectors or 0),
+        }
+
+    def clear(self, *, replies: bool = True, embeddings: bool = True, stale_only: bool = False) -> dict[str, int]:
+        """Delete replies and/or embeddings (only those under older key versions with `stale_only`)."""
+        where, args = ("WHERE key NOT LIKE ?", (f"{CACHE_KEY_VERSION}:%",)) if stale_only else ("", ())
+        removed = {}
+        with self._lock:
+            for table, wanted in (("replies", replies), ("embeddings", embeddings)):
+                if wanted:
+                    removed[table] = self._db.execute(f"DELETE FROM {table} {where}", args).rowcount
+            self._db.execute("VACUUM")
+        return removed
 
     def __len__(self) -> int:
         with self._lock:

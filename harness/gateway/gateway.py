@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import time
 from typing import Any
@@ -12,14 +13,20 @@ import numpy as np
 
 from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
+from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.providers import in_process_handler, is_in_process, load_litellm
-from harness.gateway.request import ModelReply, ModelRequest
+from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.secrets import scrub
 from harness.types import Usage
 
 
 class ModelCallError(Exception):
     """A model call that failed for good (after retries, or not worth retrying)."""
+
+
+class EmptyReplyError(Exception):
+    """A reply without an answer: no choices, null or empty content. Not retried, never cached."""
 
 
 class Gateway:
@@ -111,8 +118,11 @@ class Gateway:
         )
 
     async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit-normalised embeddings, one row per text; cached per (model, text) like replies."""
-        keys = [hashlib.sha256(f"{model}\0{text}".encode()).hexdigest() for text in texts]
+        """Unit-normalised embeddings, one row per text; cached per (model, endpoint, text) like replies."""
+        endpoint = json.dumps(endpoint_fingerprint(model, {}), sort_keys=True) if self.cache is not None else ""
+        keys = [
+            f"{CACHE_KEY_VERSION}:" + hashlib.sha256(f"{model}\0{endpoint}\0{text}".encode()).hexdigest() for text in texts
+        ]
         known = self.cache.get_vectors(keys) if self.cache is not None else {}
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
         fresh = await self._embed_uncached(model, missing, batch_size) if missing else {}
@@ -157,13 +167,13 @@ class Gateway:
             if not found.get("keys_in_environment", True):
                 missing = ", ".join(found.get("missing_keys") or []) or "its API key"
                 problems.append(f"{model}: set the environment variable {missing}")
+            register_provider_keys(model)  # the scrubber hides them, whatever the variable's name
         if problems:
             raise ConfigError("models cannot be reached", problems=problems)
 
 
 def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) -> ModelReply:
-    choice = raw.choices[0]
-    text = getattr(choice.message, "content", None) or ""
+    text = scrub(reply_text(raw, request.params.max_tokens))
     usage = getattr(raw, "usage", None)
     hidden = getattr(raw, "_hidden_params", {}) or {}
     cost = hidden.get("response_cost")
@@ -180,3 +190,32 @@ def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) ->
         latency_s=latency,
         attempts=attempts,
     )
+
+
+def reply_text(raw: Any, max_tokens: int | None = None) -> str:
+    """The answer in a chat completion, or EmptyReplyError saying why there is none."""
+    error = getattr(raw, "error", None)
+    if error:
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise EmptyReplyError(f"the provider answered with an error body: {message}")
+    choices = getattr(raw, "choices", None)
+    if not choices:
+        raise EmptyReplyError("the reply has no choices (an empty `choices` list)")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    content = getattr(message, "content", None)
+    if isinstance(content, list):  # content parts
+        content = "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    if isinstance(content, str) and content.strip():
+        return content
+    finish = getattr(choice, "finish_reason", None)
+    why = f"the reply's content is {'null' if content is None else 'empty'} (finish_reason={finish or 'none'})"
+    if refusal := getattr(message, "refusal", None):
+        why += f": the model refused: {refusal}"
+    elif getattr(message, "tool_calls", None):
+        why += ": the model called a tool instead of answering"
+    elif finish == "length":
+        why += f": max_tokens={max_tokens} ran out before any text" if max_tokens else ": the token limit ran out"
+    elif finish == "content_filter":
+        why += ": the provider's content filter withheld it"
+    raise EmptyReplyError(why)

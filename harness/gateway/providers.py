@@ -26,6 +26,9 @@ def load_litellm() -> Any:
             return _litellm
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOG", "ERROR")
+        from harness.secrets import install_log_scrubber
+
+        install_log_scrubber()  # litellm and httpx log requests and error bodies that may hold keys
         import litellm
 
         litellm.suppress_debug_info = True

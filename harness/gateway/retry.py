@@ -43,7 +43,14 @@ def is_transient(error: BaseException) -> bool:
 
 
 def describe(error: BaseException) -> str:
-    text = str(error).strip() or "no message"
+    """One line-ish message for a sample or log: the error's type and text, scrubbed of secrets.
+
+    Scrubbed before trimming, so a secret cut in half by the trim cannot survive as a prefix;
+    a traceback some providers paste into their message is dropped.
+    """
+    from harness.secrets import scrub
+
+    text = scrub(str(error)).split("Traceback (most recent call last)", 1)[0].strip() or "no message"
     if len(text) > 500:
         text = text[:500] + "..."
     return f"{type(error).__name__}: {text}"

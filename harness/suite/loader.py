@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
+from harness.suite.env_vars import expand_env_vars
 from harness.suite.model import Suite, build_suite_model
 from harness.suite.paths import escape_problem
 from harness.systems import load_system_kinds
@@ -100,7 +101,7 @@ def parse_suite(
 ) -> Suite:
     """Validate an already-parsed suite mapping (the Python API uses this directly)."""
     raw = copy.deepcopy(raw)
-    problems: list[str] = []
+    problems: list[str] = expand_env_vars(raw)  # ${VAR} from the environment (harness.suite.env_vars)
     systems = raw.get("systems")
     if isinstance(systems, dict):
         raw["systems"] = _expand_sweeps(systems, problems)
