@@ -22,6 +22,9 @@ from harness.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
 from harness.types import Example, Response, Score
+from harness.gateway.endpoint import resolved_endpoint
+from harness.secrets import redact
+from harness.suite.model import JudgeConfig
 from harness.versions import package_versions
 
 PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]
@@ -43,15 +46,25 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
         leakage=plan.leakage,
         git=git_info(suite.base_dir),
         environment={"python": platform.python_version(), **package_versions(PACKAGES)},
-        systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
-        metrics=[m.model_dump(mode="json") for m in suite.metrics],
+        systems={name: recorded_system(suite.systems[name]) for name in plan.systems},
+        metrics=[redact(m.model_dump(mode="json")) for m in suite.metrics],
         metric_info=metric_infos(plan.metrics),
-        judge=suite.judge,
+        judge=JudgeConfig.model_validate(redact(suite.judge.model_dump(mode="json"))),
+        judge_endpoint=resolved_endpoint(suite.judge.model, suite.judge.params) if suite.judge.model else None,
         settings=suite.settings,
         options=RecordedOptions(**plan.options.recorded()),
         counts=RunCounts(planned=len(plan.systems) * len(plan.dataset.test)),
         warnings=list(plan.warnings),
     )
+
+
+def recorded_system(config: Any) -> dict[str, Any]:
+    """A system's resolved config as run.json keeps it: secrets redacted, and for systems that
+    call a model, where the calls go (`endpoint`), so compare and gate see a changed server."""
+    recorded = config.model_dump(mode="json")
+    if isinstance(model := recorded.get("model"), str) and model:
+        recorded["endpoint"] = resolved_endpoint(model, recorded.get("params"))
+    return redact(recorded)
 
 
 def git_info(folder: Path) -> GitInfo:

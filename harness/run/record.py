@@ -83,6 +83,7 @@ class RunHeader(BaseModel):
         default_factory=dict, description="Per score name: which way is better, unit, group."
     )
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    judge_endpoint: dict[str, Any] | None = Field(None, description="Where judge calls go (never a secret).")
     settings: Settings = Field(default_factory=Settings)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     started_at: str = Field(default_factory=now)
