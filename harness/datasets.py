@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import DatasetError
+from harness.jsonl import JsonlError, iter_jsonl
 from harness.suite.model import DatasetSource, Suite
 from harness.textfile import TextFileError, read_text
 from harness.types import Example
@@ -139,21 +140,12 @@ def _infer_format(path: Path, where: str) -> str:
 
 
 def read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Objects with their `file:line`; blank lines skipped, a bad line is a DatasetError there."""
+    """Objects with their `file:line` (the one JSONL reader); a bad line is a DatasetError there."""
     try:
-        text = read_text(path)
-    except TextFileError as error:
-        raise DatasetError(error.message, where=error.where) from None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"not JSON ({error.msg})", where=f"{path}:{number}:{error.colno}") from None
-        if not isinstance(row, dict):
-            raise DatasetError(f"not a JSON object (got {type(row).__name__})", where=f"{path}:{number}")
-        yield f"{path}:{number}", row
+        for number, row in iter_jsonl(path):
+            yield f"{path}:{number}", row
+    except JsonlError as error:
+        raise DatasetError(str(error.args[0]), where=error.where) from None
 
 
 def _read_disk_dataset(path: Path, source: DatasetSource, where: str) -> list[tuple[str, dict[str, Any]]]:

@@ -95,13 +95,17 @@ def test_duplicate_ids(tmp_path):
     assert "document ids must be unique" in text and "duplicate document id 'x'" in text
 
 
-def test_malformed_jsonl_lines_are_listed(tmp_path):
-    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n{"text": "no id"}\n{"id": "b", "text": 3}\n[1]\n')
+def test_malformed_jsonl_lines_are_located(tmp_path):
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n')
     text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
-    assert f"{tmp_path / 'c.jsonl'}:2: not valid JSON" in text
-    assert f"{tmp_path / 'c.jsonl'}:3: missing 'id'" in text
-    assert f"{tmp_path / 'c.jsonl'}:4: 'text' must be a string" in text
-    assert f"{tmp_path / 'c.jsonl'}:5: expected an object" in text
+    assert f"{tmp_path / 'c.jsonl'}:2:2: not JSON (Expecting property name" in text
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n[1]\n')
+    assert f"{tmp_path / 'c.jsonl'}:2: not a JSON object (got list)" in error_text(CorpusConfig(path="c.jsonl"), tmp_path)
+    # records that are JSON but not documents are all listed
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{"text": "no id"}\n{"id": "b", "text": 3}\n')
+    text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
+    assert f"{tmp_path / 'c.jsonl'}:2: missing 'id'" in text
+    assert f"{tmp_path / 'c.jsonl'}:3: 'text' must be a string" in text
 
 
 def test_format_mismatch(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import ConfigError
+from harness.jsonl import JsonlError, iter_jsonl
 from harness.retrieval.config import CorpusConfig
 from harness.retrieval.htmltext import html_to_text
 from harness.suite.paths import resolve_in_folder
@@ -138,22 +139,12 @@ def _parse(raw: str, kind: str) -> tuple[str, str | None]:
 def read_jsonl(path: Path, where: str) -> list[Document]:
     """One `{id, title, text, metadata}` object per line; `_id` is accepted for `id` (BEIR style)
     and other keys are kept as metadata."""
-    try:
-        lines = read_text(path).splitlines()
-    except TextFileError as error:
-        raise ConfigError(str(error), where=f"{where}.path") from None
     documents, problems = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"{path}:{number}: not valid JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{path}:{number}: expected an object")
-            continue
+    try:
+        records = list(iter_jsonl(path))
+    except JsonlError as error:
+        raise ConfigError(str(error), where=f"{where}.path") from None
+    for number, record in records:
         record = dict(record)
         doc_id = record.pop("id", None)
         doc_id = record.pop("_id", None) if doc_id is None else doc_id
