@@ -30,6 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def entry() -> None:
+    """The `harness` command: `main`, then a quick exit (see harness.cli_process) with its code."""
+    from harness import cli_process
+
+    cli_process.enable()
+    code = main()
+    cli_process.exit_now(code)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -158,4 +167,4 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

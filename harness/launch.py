@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Coroutine, TypeVar
 
+from harness.cli_process import freeze_heap
 from harness.errors import HarnessError
 from harness.plan import RunOptions, RunPlan, plan_run
 from harness.run import RunHeader, RunTally, RunView, RunWriter
@@ -31,6 +32,7 @@ def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
         built = await setup_systems(plan)
         header = new_header(plan, run_id=uuid.uuid4().hex)
         record_artifacts(header, built)
+        freeze_heap()  # the command only: the plan and dataset are never collected again
         with RunWriter.create(plan.out, header) as run:
             started.append(header)
             return await execute(plan, run, header, RunTally())
@@ -66,6 +68,7 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
                 tally.add_row(row)
                 done.add((row["system"], str(row["example"]["id"])))
             await setup_systems(plan)
+            freeze_heap()
             header = view.header
             header.status = "running"
             header.ended_at = None

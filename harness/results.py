@@ -66,7 +66,7 @@ class RunResults:
                     "metric": name, "value": score.get("value"), "status": score.get("status"),
                     "reason": score.get("reason"), "detail": score.get("detail") or {},
                 }
-                for row in self.data.samples
+                for row in self.data.rows()
                 for name, score in row.get("scores", {}).items()
             ]
             columns = ["system", "kind", "example_id", "tags", "metric", "value", "status", "reason", "detail"]
@@ -86,7 +86,7 @@ class RunResults:
         if "outputs" not in self._cache:
             kinds = self.data.kinds
             rows = []
-            for row in self.data.samples:
+            for row in self.data.rows():
                 example, response = row["example"], row.get("response", {})
                 timings, usage = response.get("timings") or {}, response.get("usage") or {}
                 retrieved = response.get("retrieved")

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.gateway.cache import flush_all as flush_caches
 from harness.gateway.retry import describe
 from harness.metrics.base import Metric, failed_response_scores, metric_infos
 from harness.plan import RunPlan
@@ -127,57 +128,80 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
                   done: set[tuple[str, str]] | None = None) -> RunHeader:
     """Run the missing pairs into `run`; `tally` holds what is already there (resume). Returns
     the final header (complete or interrupted); raises CancelledError after writing it when
-    the run was interrupted."""
+    the run was interrupted.
+
+    A fixed pool of workers takes the pairs one at a time from a generator, so memory does not
+    grow with the number of pairs (a task per pair cost ~10 KiB each, all created up front)."""
     done = done or set()
-    todo = [(name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done]
+    todo = ((name, ex) for ex in plan.dataset.test for name in plan.systems if (name, ex.id) not in done)
     totals = {name: len(plan.dataset.test) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
-    in_flight = asyncio.Semaphore(max(64, 4 * plan.suite.settings.concurrency))
+    systems, metrics = plan.systems, plan.metrics
 
-    async def one(name: str, example: Example) -> None:
-        async with in_flight:
-            response = await respond_safely(plan.systems[name], example)
-            scores = await score_sample(plan.metrics, example, response)
+    async def worker() -> None:
+        for name, example in todo:  # one shared generator: each pair is taken once
+            response = await respond_safely(systems[name], example)
+            scores = await score_sample(metrics, example, response)
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
-            tally.add(name, response.error is not None, scores)
-            progress.advance(name, failed=response.error is not None)
+            failed = response.error is not None
+            tally.add(name, failed, scores)
+            progress.advance(name, failed=failed)
 
     status = "failed"  # unless the work ends normally or is cancelled
+    chart_worker = start_chart_worker() if plan.options.reports else None  # imports matplotlib meanwhile
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(64, 4 * plan.suite.settings.concurrency))]
     try:
         with progress:
-            await asyncio.gather(*(one(name, ex) for name, ex in todo))
+            await asyncio.gather(*workers)
         status = "complete"
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
+        for task in workers:  # a worker that raised must not leave the others writing
+            task.cancel()
+        flush_caches()  # replies written in batches: all on disk before the run is closed
         # systems that learn of problems while answering (a custom system's rankings) count them
         late = [w for system in plan.systems.values() for w in system.warnings]
         header.warnings = list(dict.fromkeys([*header.warnings, *late]))
-        header = finish(run, header, tally, status=status, reports=plan.options.reports)
+        header = finish(run, header, tally, status=status, reports=plan.options.reports, chart_worker=chart_worker)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
 
 
-def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True) -> RunHeader:
-    """Write summary.csv from the tally and close the header with counts and status."""
-    settings = header.settings
-    run.write_summary(tally.summary(
-        samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,
-        system_order=header.systems,
-    ))
-    header.degraded = tally.degraded(header.judge.max_error_rate)
-    header.counts.done = tally.done
-    header.counts.errors = tally.n_errors
-    header.status = status  # type: ignore[assignment]
-    header.ended_at = now()
-    run.write_header(header)
-    if not reports:
-        return header
-    from harness.report import write_reports  # lazy: matplotlib loads only here
+def start_chart_worker() -> Any:
+    """The process that will draw the report's charts (see harness.report.chart_worker)."""
+    from harness.report.chart_worker import ChartWorker
 
+    return ChartWorker.start()
+
+
+def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True,
+           chart_worker: Any = None) -> RunHeader:
+    """Write summary.csv from the tally and close the header with counts and status, then the
+    reports (`chart_worker`, started with the run, draws the charts meanwhile)."""
     try:
-        write_reports(run.path)
-    except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
-        print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
-    return header
+        settings = header.settings
+        run.write_summary(tally.summary(
+            samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,
+            system_order=header.systems,
+        ))
+        header.degraded = tally.degraded(header.judge.max_error_rate)
+        header.counts.done = tally.done
+        header.counts.errors = tally.n_errors
+        header.status = status  # type: ignore[assignment]
+        header.ended_at = now()
+        run.write_header(header)
+        if not reports:
+            return header
+        from harness.report import write_reports  # lazy: matplotlib loads only in the chart worker
+
+        worker, chart_worker = chart_worker, None  # write_reports uses it up
+        try:
+            write_reports(run.path, worker=worker)
+        except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
+            print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
+        return header
+    finally:
+        if chart_worker is not None:
+            chart_worker.stop()

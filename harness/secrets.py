@@ -69,9 +69,12 @@ def is_secret_name(name: str) -> bool:
 
 def register_secret(value: Any) -> None:
     """Make `scrub` replace this value from now on (strings of MIN_SECRET_LENGTH or more)."""
+    global _registered_frozen
     if isinstance(value, str) and len(value.strip()) >= MIN_SECRET_LENGTH:
         with _lock:
-            _registered.add(value.strip())
+            if value.strip() not in _registered:
+                _registered.add(value.strip())
+                _registered_frozen = frozenset(_registered)
 
 
 def register_config_secrets(config: Any) -> None:
@@ -120,25 +123,55 @@ def _decoded_name(raw: Any) -> str:
     return os.environ.decodekey(raw) if hasattr(os.environ, "decodekey") else str(raw)
 
 
-def _environment_secrets() -> set[str]:
-    return {
-        value.strip()
-        for value in environ_where(is_secret_name).values()
-        if len(value.strip()) >= MIN_ENV_SECRET_LENGTH
-    }
+def _environment_secrets() -> frozenset[str]:
+    """The values of secret-named environment variables, read afresh on every call.
+
+    Every sample passes `scrub`, so this is made cheap: the set of variable names is compared
+    with the last one seen (in C), names are classified only when it changed, and only the values
+    of secret-named variables are read and compared.
+    """
+    global _env_seen
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict) or not hasattr(os.environ, "decodevalue"):
+        return frozenset(
+            value.strip() for value in environ_where(is_secret_name).values()
+            if len(value.strip()) >= MIN_ENV_SECRET_LENGTH
+        )
+    seen = _env_seen
+    if seen is None or seen[0] != data.keys():
+        names = frozenset(data)  # another thread may set a variable: copy before iterating
+        seen = (names, tuple(raw for raw in names if is_secret_name(_decoded_name(raw))), None, frozenset())
+    raw_values = tuple(data.get(raw) for raw in seen[1])
+    if raw_values != seen[2]:
+        decoded = (os.environ.decodevalue(raw).strip() for raw in raw_values if raw is not None)
+        seen = (seen[0], seen[1], raw_values, frozenset(v for v in decoded if len(v) >= MIN_ENV_SECRET_LENGTH))
+    _env_seen = seen
+    return seen[3]
+
+
+# (environment names, secret-looking raw names, their raw values, the secret values) last seen
+_env_seen: tuple[frozenset[Any], tuple[Any, ...], tuple[Any, ...] | None, frozenset[str]] | None = None
+# (registered values, environment secrets) -> the union, kept while neither changes
+_known: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
+_registered_frozen: frozenset[str] = frozenset()
 
 
 def known_secrets() -> frozenset[str]:
     """Every value `scrub` replaces right now (registered ones and secret-named environment values)."""
-    with _lock:
-        values = set(_registered)
-    return frozenset(values | _environment_secrets())
+    global _known
+    registered, environment = _registered_frozen, _environment_secrets()
+    known = _known
+    if known[0] is not registered or known[1] is not environment:
+        known = _known = (registered, environment, registered | environment)
+    return known[2]
 
 
 def forget_secrets() -> None:
     """Drop every registered value (tests; the environment is read afresh on every scrub)."""
+    global _registered_frozen
     with _lock:
         _registered.clear()
+        _registered_frozen = frozenset()
 
 
 @lru_cache(maxsize=64)

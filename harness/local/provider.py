@@ -1,4 +1,5 @@
-"""The litellm custom provider behind `model: local/...`: the offline default generator and embedder.
+"""The provider behind `model: local/...` (the offline default generator and embedder): called
+directly by the gateway (`make_direct_provider`), and registered with litellm (`make_provider`).
 
 `make_provider()` runs whenever litellm is loaded, so it only defines a class: llama-cpp-python,
 torch and the models are imported and loaded on the first real call. Blocking model calls run
@@ -81,3 +82,24 @@ def make_provider() -> Any:
             return fill_embedding(kwargs.get("model_response"), name, vectors, tokens)
 
     return LocalLLM()
+
+
+class LocalProvider:
+    """The gateway's direct provider for `local/...`: the same work as `LocalLLM` without litellm."""
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], options: dict[str, Any]) -> Any:
+        from harness.gateway.providers import Completion
+
+        name = resolve_model(model, "completion")
+        gen = await asyncio.to_thread(_generate, messages, options)
+        return Completion(gen.text, f"local/{name}", gen.prompt_tokens, gen.completion_tokens, gen.finish_reason)
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        resolve_model(model, "embedding")
+        vectors, _ = await asyncio.to_thread(_embed, texts)
+        return vectors
+
+
+def make_direct_provider() -> LocalProvider:
+    """Cheap, nothing is loaded yet (the model loads on the first call)."""
+    return LocalProvider()

@@ -16,6 +16,7 @@ from harness.metrics.extract import answer_text
 from harness.types import Example, MetricInfo, Response, Score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 def reference_answer(example: Example) -> tuple[str | None, str]:
@@ -31,8 +32,7 @@ def reference_answer(example: Example) -> tuple[str | None, str]:
 
 def normalise_answer(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces (the SQuAD normalisation)."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = text.lower().translate(_NO_PUNCTUATION)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 

@@ -2,41 +2,67 @@
 
 `write_reports` is called at the end of every run and by `harness report RUN_DIR`; it never
 re-runs anything. Charts need the optional matplotlib extra; without it the tables and the
-HTML are still written.
+HTML are still written. Examples beyond report.html's first page are in report_pages/.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
-    """Write every report into `run_dir` and return the paths written (md, charts, html)."""
+def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None) -> list[Path]:
+    """Write every report into `run_dir` and return the paths written (md, charts, html pages,
+    html). Charts are drawn by a worker process (`worker`, started early by the runner, or
+    started here) while this process writes the rest; samples are streamed, never held."""
     from harness.report.data import RunData
     from harness.report.html import render_html
+    from harness.report.pages import write_sample_pages
     from harness.report.tables import render_markdown
 
-    data = RunData.load(run_dir)
-    written = [_write(data.path, REPORT_MD, render_markdown(data))]
-    rendered: list[tuple[Path, str, bytes]] = []
-    note = None
-    if charts:
+    if charts and worker is None:
+        from harness.report.chart_worker import ChartWorker
+
+        worker = ChartWorker.start()
+    try:
+        data = RunData.load(run_dir)
+        written = [_write(data.path, REPORT_MD, render_markdown(data))]
+        pages = write_sample_pages(data, data.rows(), data.path)
+        rendered, note = [], None
+        if charts:
+            rendered, note = _charts(data, worker)
+            worker = None  # used up (or stopped) by the rendering
+    finally:
+        if worker is not None:
+            worker.stop()
+    written += [path for path, _, _ in rendered]
+    written += [path for path, _, _ in pages.files]
+    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note, samples=pages.section())
+    written.append(_write(data.path, REPORT_HTML, html))
+    return written
+
+
+def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
+    """The worker's charts; drawn here when there is no worker or it failed."""
+    result = worker.render(data.path) if worker is not None else None
+    if result is None:
         from harness.report.charts import render_charts
 
         try:
-            rendered = render_charts(data, data.path / CHARTS_DIR)
+            return render_charts(data, data.path / CHARTS_DIR), None
         except ModuleNotFoundError as error:  # the optional extra is missing
             if not (error.name or "").startswith("matplotlib"):
                 raise
-            note = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
-    written += [path for path, _, _ in rendered]
-    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note)
-    written.append(_write(data.path, REPORT_HTML, html))
-    return written
+            return [], MISSING_MATPLOTLIB
+    rendered, missing = result
+    return rendered, (MISSING_MATPLOTLIB if missing else None)
+
+
+MISSING_MATPLOTLIB = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

@@ -2,6 +2,7 @@
 
 A thin view over `harness.run.RunView`: the header, summary rows and samples come from the run
 record's one reader, so reports can be regenerated at any time without re-running a model.
+Samples are streamed once into aggregates (`SampleStats`), so memory does not grow with the run.
 Which way a metric is better, and whether it is quality or cost, is what the metric declared
 (recorded in run.json); runs that did not record it fall back to the name rule.
 """
@@ -9,11 +10,13 @@ Which way a metric is better, and whether it is quality or cost, is what the met
 from __future__ import annotations
 
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from harness.run import RunHeader, RunTally, RunView
+from harness.run.summary import SUMMARY
 from harness.types import MetricInfo
 
 # Preferred headline metrics (first present wins); otherwise the first quality metric.
@@ -51,28 +54,96 @@ def _shade(colour: str, nth: int) -> str:
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
 
+class SampleStats:
+    """What reports need from the samples, gathered in one streaming pass (never a list of them):
+    the counts (`RunTally`), tags in first-seen order with their example ids, per (system, tag,
+    metric) the sum and count of `ok` values, and per system the latencies of successful samples
+    (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
+
+    def __init__(self) -> None:
+        self.tally = RunTally()
+        self.systems: dict[str, None] = {}
+        self.tag_ids: dict[str, set[str]] = {}
+        self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
+        self.totals: dict[str, array] = {}
+        self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        system, example = row["system"], row["example"]
+        self.tally.add_row(row)
+        self.systems.setdefault(system, None)
+        tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
+        example_id = example["id"]
+        for tag in tags:
+            ids = self.tag_ids.get(tag)
+            if ids is None:
+                ids = self.tag_ids[tag] = set()
+            ids.add(example_id)
+        for metric, score in (row.get("scores") or {}).items():
+            if not score or score.get("status") != "ok" or score.get("value") is None:
+                continue
+            value = float(score["value"])
+            for tag in tags:
+                cell = self.tag_sums.get((system, tag, metric))
+                if cell is None:
+                    cell = self.tag_sums[(system, tag, metric)] = [0, 0]
+                cell[0] += value
+                cell[1] += 1
+        response = row.get("response") or {}
+        if response.get("error"):
+            return
+        timings = response.get("timings") or {}
+        totals = self.totals.get(system)
+        if totals is None:
+            totals = self.totals[system] = array("d")
+            self.split[system] = {"retrieval": [0, 0], "generation": [0, 0]}
+        totals.append(float(timings.get("total_s") or 0.0))
+        for key, cell in self.split[system].items():
+            if timings.get(f"{key}_s") is not None:
+                cell[0] += float(timings[f"{key}_s"])
+                cell[1] += 1
+
+
 @dataclass
 class RunData:
+    """A run for reports: header, summary rows and `SampleStats`, in memory whatever the run's
+    size. The samples themselves are streamed again when needed (`rows()`)."""
+
     path: Path
     header: RunHeader
     summary: list[dict[str, Any]]
-    samples: list[dict[str, Any]]
+    stats: SampleStats = field(default_factory=SampleStats)
     _cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _systems: list[str] = field(default_factory=list, repr=False)
-    _tally: RunTally | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> "RunData":
         view = RunView.open(path)
-        samples = list(view.rows())
-        summary = [row.model_dump() for row in view.summary()]
-        return cls(view.path, view.header, summary, samples)
+        stats = SampleStats()
+        for row in view.rows():
+            stats.add_row(row)
+        if (view.path / SUMMARY).is_file():
+            rows = view.summary()
+        else:  # a kill before summary.csv: computed from the tally just gathered, not read again
+            view._tally = stats.tally
+            rows = view.compute_summary()
+        return cls(view.path, view.header, [row.model_dump() for row in rows], stats)
 
     def __post_init__(self) -> None:
         self._cells = {(r["system"], r["metric"]): r for r in self.summary}
         names = dict.fromkeys(self.header.systems)  # header order first (the suite's),
-        names.update(dict.fromkeys(r["system"] for r in self.summary + self.samples))  # then any other
+        names.update(dict.fromkeys(r["system"] for r in self.summary))  # then any other
+        names.update(self.stats.systems)
         self._systems = list(names)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every sample as parsed JSON, streamed from samples.jsonl (see RunView.rows)."""
+        return RunView.open(self.path).rows()
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """Every sample in one list: reads the whole run into memory (prefer `rows()`)."""
+        return list(self.rows())
 
     def info(self, metric: str) -> MetricInfo:
         return self.header.info(metric)
@@ -131,11 +202,7 @@ class RunData:
 
     @property
     def tally(self) -> RunTally:
-        if self._tally is None:
-            self._tally = RunTally()
-            for row in self.samples:
-                self._tally.add_row(row)
-        return self._tally
+        return self.stats.tally
 
     def errors(self) -> dict[str, int]:
         return {s: self.tally.errors[s] for s in self.systems}
@@ -144,50 +211,37 @@ class RunData:
         return {s: self.tally.samples[s] for s in self.systems}
 
     def tags(self) -> list[str]:
-        found: dict[str, None] = {}
-        for row in self.samples:
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                found.setdefault(str(tag), None)
+        found = self.stats.tag_ids
         return [t for t in found if t != UNTAGGED] + ([UNTAGGED] if UNTAGGED in found and len(found) > 1 else [])
 
     def tag_sizes(self) -> dict[str, int]:
         """Examples per tag (counted once per example, not per system)."""
-        seen: dict[str, set[str]] = {}
-        for row in self.samples:
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                seen.setdefault(str(tag), set()).add(row["example"]["id"])
-        return {t: len(ids) for t, ids in seen.items()}
+        return {t: len(ids) for t, ids in self.stats.tag_ids.items()}
 
     def tag_means(self, metric: str) -> dict[str, dict[str, tuple[float | None, int]]]:
         """{system: {tag: (mean of ok values, n)}}; an example counts in each of its tags."""
-        values: dict[tuple[str, str], list[float]] = {}
-        for row in self.samples:
-            score = row.get("scores", {}).get(metric)
-            if not score or score.get("status") != "ok" or score.get("value") is None:
-                continue
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                values.setdefault((row["system"], str(tag)), []).append(float(score["value"]))
+        sums = self.stats.tag_sums
         table: dict[str, dict[str, tuple[float | None, int]]] = {}
         tags = self.tags()
         for system in self.systems:
             table[system] = {}
             for tag in tags:
-                got = values.get((system, tag), [])
-                table[system][tag] = (sum(got) / len(got) if got else None, len(got))
+                total, n = sums.get((system, tag, metric), (0, 0))
+                table[system][tag] = (total / n if n else None, int(n))
         return table
 
-    def examples(self) -> list[dict[str, Any]]:
-        """Each example once, in the order samples first mention it."""
-        seen: dict[str, dict[str, Any]] = {}
-        for row in self.samples:
-            seen.setdefault(row["example"]["id"], row["example"])
-        return list(seen.values())
-
-    def by_example(self) -> dict[str, dict[str, dict[str, Any]]]:
-        table: dict[str, dict[str, dict[str, Any]]] = {}
-        for row in self.samples:
-            table.setdefault(row["example"]["id"], {})[row["system"]] = row
-        return table
+    def latency(self) -> dict[str, dict[str, Any]]:
+        """Per system with successful samples: every total latency (s), and the mean retrieval
+        and generation seconds over the samples that report them (0 when none does)."""
+        out = {}
+        for system in self.systems:
+            if system in self.stats.totals:
+                split = self.stats.split[system]
+                out[system] = {
+                    "total": self.stats.totals[system],
+                    **{key: (cell[0] / cell[1] if cell[1] else 0.0) for key, cell in split.items()},
+                }
+        return out
 
 
 def pareto_front(points: dict[str, tuple[float, float]], quality_up: bool = True, cost_up: bool = False) -> list[str]:

@@ -1,4 +1,5 @@
-"""report.html: one self-contained file (inline CSS, charts as data URIs, no JavaScript).
+"""report.html: self-contained (inline CSS, charts as data URIs, no JavaScript); examples beyond
+the first page are on pages of their own beside it (harness.report.pages), built the same way.
 
 Every piece of text that came from a model, a dataset or a corpus goes through `esc`, and a
 Content-Security-Policy forbids scripts and remote loads, so a `<script>` in an answer is shown
@@ -15,7 +16,6 @@ from harness.report.data import RunData
 from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
                                    tag_metrics, tag_table)
 
-MAX_EXAMPLES = 1000
 NAV = [("results", "Results"), ("tags", "By tag"), ("charts", "Charts"), ("samples", "Samples")]
 MAX_OUTPUT_CHARS = 20_000
 MAX_CONTEXT_CHARS = 1_500
@@ -148,37 +148,15 @@ def _system_block(data: RunData, system: str, kind: str, row: dict[str, Any]) ->
     return "".join(parts) + "</div>"
 
 
-def _samples(data: RunData) -> str:
-    examples = data.examples()
-    table = data.by_example()
-    headline = data.headline()
-    kinds = data.kinds
-    parts = []
-    if len(examples) > MAX_EXAMPLES:
-        parts.append(f"<p>Showing the first {MAX_EXAMPLES} of {len(examples)} examples; see samples.jsonl.</p>")
-    for example in examples[:MAX_EXAMPLES]:
-        rows = table[example["id"]]
-        marks = []
-        for system in data.systems:
-            score = rows.get(system, {}).get("scores", {}).get(headline or "", {})
-            if score.get("status") == "ok" and score.get("value") is not None:
-                marks.append(f"{system} {data.fmt(headline or '', score['value'])}")
-        short = _clip(example.get("input"), 120).split("\n")[0]
-        summary = (f"<summary><b>{esc(example['id'])}</b> {esc(short)} "
-                   f'<span class="counts">{esc(" · ".join(marks))}</span></summary>')
-        body = [f"<p><b>Input</b></p><pre>{esc(_clip(example.get('input'), MAX_OUTPUT_CHARS))}</pre>"]
-        if example.get("reference") is not None:
-            body.append(f"<p><b>Reference</b></p><pre>{esc(example['reference'])}</pre>")
-        facts_ = [("tags", ", ".join(map(str, example.get("tags") or []))),
-                  ("reference doc ids", ", ".join(map(str, example.get("reference_doc_ids") or [])))]
-        body += [f'<p class="counts">{esc(k)}: {esc(v)}</p>' for k, v in facts_ if v]
-        body += [_system_block(data, s, kinds.get(s, "?"), rows[s]) for s in data.systems if s in rows]
-        parts.append(f'<details id="ex-{esc(example["id"])}">{summary}{"".join(body)}</details>')
-    return "".join(parts) or "<p>No samples.</p>"
+def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None,
+                samples: str | None = None) -> str:
+    """The whole report as one string; `charts` are (title, PNG bytes). `samples` is the Samples
+    section (see harness.report.pages: the first page and links to the others); without it every
+    example is rendered here."""
+    if samples is None:
+        from harness.report.pages import write_sample_pages
 
-
-def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None) -> str:
-    """The whole report as one string; `charts` are (title, PNG bytes)."""
+        samples = write_sample_pages(data, data.rows(), None).section()
     title = f"Run report: {data.header.suite.name}"
     description = data.header.suite.description
     body = [
@@ -189,7 +167,7 @@ def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str 
         '<h2 id="results">Results</h2>', _results(data),
         '<h2 id="tags">By tag</h2>', _tags(data),
         '<h2 id="charts">Charts</h2>', _charts(charts, chart_note),
-        '<h2 id="samples">Samples</h2>', _samples(data),
+        '<h2 id="samples">Samples</h2>', samples,
     ]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
