@@ -58,6 +58,7 @@ def write_suite(folder: Path, examples: int, latency_ms: float, concurrency: int
 def measure(args: list[str], cwd: Path, cache: Path) -> dict[str, float]:
     """Run the command in a child that reports its own rusage (exact per child, RSS included)."""
     env = {**os.environ, "HARNESS_CACHE_DIR": str(cache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from their .pyc
     probe = (
         "import os, resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
@@ -91,6 +92,7 @@ def whole_command(tmp: Path, repeat: int) -> None:
     walls: dict[int, list[float]] = {n: [] for n, _, _ in sizes}
     loads: dict[int, list[float]] = {n: [] for n, _, _ in sizes}
     rss: dict[int, list[float]] = {n: [] for n, _, _ in sizes}
+    cpu: dict[int, list[float]] = {n: [] for n, _, _ in sizes}
     for rep in range(repeat):  # interleaved, so a load spike hits every size alike
         for examples, concurrency, _ in sizes:
             folder = tmp / f"whole-{examples}-{rep}"
@@ -98,24 +100,27 @@ def whole_command(tmp: Path, repeat: int) -> None:
             got = measure(["run", str(suite), "--out", "run", "--no-progress"], folder, folder / "cache")
             walls[examples].append(got["wall"])
             rss[examples].append(got["rss"])
+            cpu[examples].append(got["cpu"])
             loads[examples].append(os.getloadavg()[0])
     for examples, concurrency, goal in sizes:
         calls = examples * SYSTEMS
         ideal = calls * LATENCY_MS / 1000 / concurrency
         ratio = statistics.median(walls[examples]) / ideal
         print(f"{calls:>6} calls, c{concurrency:<3} ideal {ideal:5.1f} s: {spread(walls[examples])}  "
-              f"median {ratio:.2f}x ideal (goal {goal}); peak RSS {spread(rss[examples], 'MiB', 0)}; "
-              f"load1 during {spread(loads[examples], '', 1)}")
+              f"median {ratio:.2f}x ideal (goal {goal}); CPU {spread(cpu[examples])}; "
+              f"peak RSS {spread(rss[examples], 'MiB', 0)}; load1 after {spread(loads[examples], '', 1)}")
 
 
 def cached_rerun(tmp: Path, repeat: int) -> None:
     folder = tmp / "cached"
     suite = write_suite(folder, 1000, LATENCY_MS, 50)
     measure(["run", str(suite), "--out", "cold", "--no-progress"], folder, folder / "cache")
-    walls = []
+    walls, cpus = [], []
     for rep in range(repeat):
-        walls.append(measure(["run", str(suite), "--out", f"warm{rep}", "--no-progress"], folder, folder / "cache")["wall"])
-    print(f"== fixed cost: 5,000-call run fully cached: {spread(walls)} (goal < 1.5 s); {load()}")
+        got = measure(["run", str(suite), "--out", f"warm{rep}", "--no-progress"], folder, folder / "cache")
+        walls.append(got["wall"])
+        cpus.append(got["cpu"])
+    print(f"== fixed cost: 5,000-call run fully cached: {spread(walls)} (goal < 1.5 s); CPU {spread(cpus)}; {load()}")
 
 
 def per_call_cpu(tmp: Path, repeat: int) -> None:

@@ -137,18 +137,23 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     totals = {name: len(plan.dataset.test) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
     systems, metrics = plan.systems, plan.metrics
+    # a fresh run feeds its report as it goes (a resumed one reads its samples at the end)
+    live = start_live_report(run.path, header, tally) if plan.options.reports and not done else None
 
     async def worker() -> None:
         for name, example in todo:  # one shared generator: each pair is taken once
             response = await respond_safely(systems[name], example)
             scores = await score_sample(metrics, example, response)
-            run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
+            line = run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
             failed = response.error is not None
             tally.add(name, failed, scores)
+            if live is not None:
+                live.feed(line)
             progress.advance(name, failed=failed)
 
     status = "failed"  # unless the work ends normally or is cancelled
     chart_worker = start_chart_worker() if plan.options.reports else None  # imports matplotlib meanwhile
+    warm_imports(FINISH_MODULES + (REPORT_MODULES if plan.options.reports else ()))
     workers = [asyncio.ensure_future(worker()) for _ in range(max(64, 4 * plan.suite.settings.concurrency))]
     try:
         with progress:
@@ -163,10 +168,39 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
         # systems that learn of problems while answering (a custom system's rankings) count them
         late = [w for system in plan.systems.values() for w in system.warnings]
         header.warnings = list(dict.fromkeys([*header.warnings, *late]))
-        header = finish(run, header, tally, status=status, reports=plan.options.reports, chart_worker=chart_worker)
+        header = finish(run, header, tally, status=status, reports=plan.options.reports, chart_worker=chart_worker,
+                        live=live)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
+
+
+# what the end of a run imports (the summary's bootstrap, the reports): loaded while calls wait
+FINISH_MODULES = ("numpy", "harness.stats")
+REPORT_MODULES = ("harness.report.data", "harness.report.tables", "harness.report.html", "harness.report.pages",
+                  "harness.report.chart_worker")
+
+
+def warm_imports(modules: tuple[str, ...]) -> None:
+    """Import `modules` in a background thread: the run's end then finds them loaded."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the real import, later, reports any problem
+                continue
+
+    threading.Thread(target=load, name="harness-warm-imports", daemon=True).start()
+
+
+def start_live_report(path: Path, header: RunHeader, tally: RunTally) -> Any:
+    """The report's aggregates and sample pages, fed sample by sample (harness.report.live)."""
+    from harness.report.live import LiveReport
+
+    return LiveReport(path, header, tally)
 
 
 def start_chart_worker() -> Any:
@@ -177,7 +211,7 @@ def start_chart_worker() -> Any:
 
 
 def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True,
-           chart_worker: Any = None) -> RunHeader:
+           chart_worker: Any = None, live: Any = None) -> RunHeader:
     """Write summary.csv from the tally and close the header with counts and status, then the
     reports (`chart_worker`, started with the run, draws the charts meanwhile)."""
     try:
@@ -198,7 +232,7 @@ def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, r
 
         worker, chart_worker = chart_worker, None  # write_reports uses it up
         try:
-            write_reports(run.path, worker=worker)
+            write_reports(run.path, worker=worker, live=live)
         except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
             print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
         return header

@@ -7,9 +7,7 @@ import hashlib
 import json
 import random
 import time
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
@@ -19,6 +17,9 @@ from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import RetryPolicy, describe, is_transient
 from harness.secrets import scrub
 from harness.types import Usage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class ModelCallError(Exception):
@@ -74,7 +75,8 @@ class Gateway:
             try:
                 async with self._semaphore(request.provider):
                     started = time.perf_counter()
-                    raw = await asyncio.wait_for(self._litellm_call(request), self.timeout_s)
+                    async with asyncio.timeout(self.timeout_s):  # no extra task per call, unlike wait_for
+                        raw = await self._litellm_call(request)
                     latency = time.perf_counter() - started
                 return _to_reply(request, raw, latency, attempt)
             except asyncio.CancelledError:
@@ -113,6 +115,8 @@ class Gateway:
 
     async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         """Unit-normalised embeddings, one row per text; cached per (model, endpoint, text) like replies."""
+        import numpy as np  # only embeddings need it: a run of chat calls starts without numpy
+
         endpoint = json.dumps(endpoint_fingerprint(model, {}), sort_keys=True) if self.cache is not None else ""
         keys = [
             f"{CACHE_KEY_VERSION}:" + hashlib.sha256(f"{model}\0{endpoint}\0{text}".encode()).hexdigest() for text in texts
@@ -130,6 +134,8 @@ class Gateway:
         return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     async def _embed_uncached(self, model: str, texts: list[str], batch_size: int) -> dict[str, np.ndarray]:
+        import numpy as np
+
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]

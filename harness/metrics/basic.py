@@ -16,7 +16,7 @@ from harness.metrics.extract import answer_text
 from harness.types import Example, MetricInfo, Response, Score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 
 
 def reference_answer(example: Example) -> tuple[str | None, str]:
@@ -32,7 +32,7 @@ def reference_answer(example: Example) -> tuple[str | None, str]:
 
 def normalise_answer(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces (the SQuAD normalisation)."""
-    text = text.lower().translate(_NO_PUNCTUATION)
+    text = _PUNCTUATION.sub("", text.lower())
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 

@@ -15,23 +15,41 @@ REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None) -> list[Path]:
+def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None, live: Any = None) -> list[Path]:
     """Write every report into `run_dir` and return the paths written (md, charts, html pages,
     html). Charts are drawn by a worker process (`worker`, started early by the runner, or
-    started here) while this process writes the rest; samples are streamed, never held."""
+    started here) while this process writes the rest. Samples are streamed once, never held;
+    `live` (harness.report.live) has gathered them already while the run went on."""
     from harness.report.data import RunData
     from harness.report.html import render_html
-    from harness.report.pages import write_sample_pages
+    from harness.report.pages import PageWriter, write_sample_pages
     from harness.report.tables import render_markdown
 
     if charts and worker is None:
         from harness.report.chart_worker import ChartWorker
 
         worker = ChartWorker.start()
+    elif not charts and worker is not None:
+        worker.stop()
+        worker = None
+    gathered = live is not None and live.writer is not None and not live.failed
+    if worker is not None:  # it draws while the rest is written here
+        worker.send(Path(run_dir), live.stats if gathered else None)
     try:
-        data = RunData.load(run_dir)
+        data, pages = None, None
+        if gathered:
+            data = RunData.with_stats(run_dir, live.stats)
+            pages = live.finish(data)
+        if pages is None:
+            writers: list[PageWriter] = []
+
+            def pages_in_same_pass(data: RunData) -> Any:
+                writers.append(PageWriter(data, data.path))
+                return writers[0].add
+
+            data = RunData.load(run_dir, visit=pages_in_same_pass)
+            pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
         written = [_write(data.path, REPORT_MD, render_markdown(data))]
-        pages = write_sample_pages(data, data.rows(), data.path)
         rendered, note = [], None
         if charts:
             rendered, note = _charts(data, worker)
@@ -48,7 +66,7 @@ def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = Non
 
 def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
     """The worker's charts; drawn here when there is no worker or it failed."""
-    result = worker.render(data.path) if worker is not None else None
+    result = worker.result() if worker is not None else None
     if result is None:
         from harness.report.charts import render_charts
 

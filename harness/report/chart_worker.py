@@ -7,9 +7,10 @@ writes report.md and the HTML pages. `harness report` starts it first thing, for
 overlap. Whatever goes wrong with the worker, the charts are drawn here instead
 (`render_charts`), so the result never depends on it.
 
-Protocol: the parent writes the run directory's path as one line to stdin (or closes stdin to
-stop the worker); the worker answers with one JSON line on stdout: {"charts": [[path, title],
-...]} or {"missing": module} when the report extra is not installed.
+Protocol: the parent writes one JSON line to stdin, {"run_dir": path, "stats": ...}, where
+`stats` is what a live run gathered (`SampleStats.charts_part`; null: the worker reads the
+samples itself), or closes stdin to stop the worker. The worker answers with one JSON line on
+stdout: {"charts": [[path, title], ...]}, or {"missing": module} without the report extra.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CHARTS_DIR = "charts"
 
 
 class ChartWorker:
-    """A started worker process; `render` once, or `stop`."""
+    """A started worker process: `send` then `result`, or `stop`."""
 
     def __init__(self, process: subprocess.Popen[str]):
         self.process = process
@@ -44,11 +45,26 @@ class ChartWorker:
             return None
         return cls(process)
 
-    def render(self, run_dir: Path) -> tuple[list[tuple[Path, str, bytes]], str | None] | None:
-        """(charts as (path, title, PNG bytes), missing module) or None when the worker failed."""
+    def send(self, run_dir: Path, stats: Any = None) -> None:
+        """Start drawing the charts of `run_dir` (summary.csv written). `stats`: the run's
+        `SampleStats` when gathered already (the worker then reads no samples)."""
+        order = {"run_dir": str(Path(run_dir).resolve()), "stats": stats.charts_part() if stats is not None else None}
         try:
-            out, _ = self.process.communicate(f"{Path(run_dir).resolve()}\n", timeout=600)
+            self.process.stdin.write(json.dumps(order) + "\n")  # type: ignore[union-attr]
+            self.process.stdin.close()  # type: ignore[union-attr]
+            self.sent = True
+        except (OSError, ValueError):
+            self.sent = False
+
+    def result(self) -> tuple[list[tuple[Path, str, bytes]], str | None] | None:
+        """(charts as (path, title, PNG bytes), missing module), or None when the worker failed."""
+        if not getattr(self, "sent", False):
+            self.stop()
+            return None
+        try:
+            out, _ = self.process.communicate(timeout=600)
         except (OSError, subprocess.SubprocessError, ValueError):
+            self.process.kill()
             self.stop()
             return None
         try:
@@ -69,7 +85,7 @@ class ChartWorker:
         if self.process.poll() is None:
             try:
                 self.process.stdin.close()  # type: ignore[union-attr]
-            except OSError:
+            except (OSError, ValueError):
                 pass
             try:
                 self.process.wait(timeout=5)
@@ -96,8 +112,15 @@ def _serve(stdin: IO[str], stdout: IO[str]) -> int:
     line = stdin.readline().strip()
     if not line:
         return 0  # stopped: no report wanted
-    run_dir = Path(line)
-    rendered = render_charts(RunData.load(run_dir), run_dir / CHARTS_DIR)
+    order = json.loads(line)
+    run_dir = Path(order["run_dir"])
+    if order.get("stats") is not None:
+        from harness.report.data import SampleStats
+
+        data = RunData.with_stats(run_dir, SampleStats.from_charts_part(order["stats"]))
+    else:
+        data = RunData.load(run_dir)
+    rendered = render_charts(data, run_dir / CHARTS_DIR)
     stdout.write(json.dumps({"charts": [[str(path), title] for path, title, _ in rendered]}) + "\n")
     return 0
 

@@ -9,11 +9,12 @@ Which way a metric is better, and whether it is quality or cost, is what the met
 
 from __future__ import annotations
 
+import base64
 import zlib
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from harness.run import RunHeader, RunTally, RunView
 from harness.run.summary import SUMMARY
@@ -60,17 +61,23 @@ class SampleStats:
     metric) the sum and count of `ok` values, and per system the latencies of successful samples
     (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
 
-    def __init__(self) -> None:
-        self.tally = RunTally()
+    def __init__(self, tally: RunTally | None = None) -> None:
+        self.tally = tally if tally is not None else RunTally()
         self.systems: dict[str, None] = {}
         self.tag_ids: dict[str, set[str]] = {}
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
+        self.counted: dict[str, int] | None = None  # examples per tag, when the ids were not kept
 
-    def add_row(self, row: dict[str, Any]) -> None:
+    def tag_counts(self) -> dict[str, int]:
+        return self.counted if self.counted is not None else {t: len(ids) for t, ids in self.tag_ids.items()}
+
+    def add_row(self, row: dict[str, Any], *, count: bool = True) -> None:
+        """One sample; `count=False` when `tally` is already kept by someone else (the runner)."""
         system, example = row["system"], row["example"]
-        self.tally.add_row(row)
+        if count:
+            self.tally.add_row(row)
         self.systems.setdefault(system, None)
         tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
         example_id = example["id"]
@@ -104,6 +111,35 @@ class SampleStats:
                 cell[1] += 1
 
 
+    def charts_part(self) -> dict[str, Any]:
+        """What the chart worker needs (everything but the tally), as JSON-ready data."""
+        return {
+            "systems": list(self.systems),
+            "tags": self.tag_counts(),
+            "tag_sums": [[*key, cell[0], cell[1]] for key, cell in self.tag_sums.items()],
+            "totals": {system: base64.b64encode(values.tobytes()).decode("ascii") for system, values in self.totals.items()},
+            "split": self.split,
+        }
+
+    @classmethod
+    def from_charts_part(cls, part: dict[str, Any]) -> "SampleStats":
+        """The inverse of `charts_part` (tags keep their counts, not their example ids)."""
+        stats = cls()
+        stats.systems = dict.fromkeys(part["systems"])
+        stats.tag_ids = {tag: set() for tag in part["tags"]}
+        stats.counted = dict(part["tags"])
+        stats.tag_sums = {(s, t, m): [total, n] for s, t, m, total, n in part["tag_sums"]}
+        for system, encoded in part["totals"].items():
+            stats.totals[system] = array("d", base64.b64decode(encoded))
+        stats.split = part["split"]
+        return stats
+
+
+def headline_of(main_metrics: list[str]) -> str | None:
+    """The metric a report leads with: the first preferred one present, else the first quality metric."""
+    return next((m for m in HEADLINE if m in main_metrics), main_metrics[0] if main_metrics else None)
+
+
 @dataclass
 class RunData:
     """A run for reports: header, summary rows and `SampleStats`, in memory whatever the run's
@@ -117,17 +153,31 @@ class RunData:
     _systems: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> "RunData":
+    def load(cls, path: str | Path, visit: Callable[["RunData"], Callable[[dict[str, Any]], None]] | None = None,
+             ) -> "RunData":
+        """Header, summary and one pass over the samples. `visit(data)` may return a function
+        that sees every sample in the same pass (the HTML pages); it is called with the header
+        and summary in place, and only when summary.csv exists (else the pass computes it)."""
         view = RunView.open(path)
-        stats = SampleStats()
+        summary = view.summary() if (view.path / SUMMARY).is_file() else None
+        data = cls(view.path, view.header, [row.model_dump() for row in summary or []])
+        seen = visit(data) if visit is not None and summary is not None else None
+        add = data.stats.add_row
         for row in view.rows():
-            stats.add_row(row)
-        if (view.path / SUMMARY).is_file():
-            rows = view.summary()
-        else:  # a kill before summary.csv: computed from the tally just gathered, not read again
-            view._tally = stats.tally
-            rows = view.compute_summary()
-        return cls(view.path, view.header, [row.model_dump() for row in rows], stats)
+            add(row)
+            if seen is not None:
+                seen(row)
+        if summary is None:  # a kill before summary.csv: computed from the tally just gathered
+            view._tally = data.stats.tally
+            data.summary = [row.model_dump() for row in view.compute_summary()]
+        data.__post_init__()
+        return data
+
+    @classmethod
+    def with_stats(cls, path: str | Path, stats: SampleStats) -> "RunData":
+        """Header and summary from the run directory, samples already gathered (a live run)."""
+        view = RunView.open(path)
+        return cls(view.path, view.header, [row.model_dump() for row in view.summary()], stats)
 
     def __post_init__(self) -> None:
         self._cells = {(r["system"], r["metric"]): r for r in self.summary}
@@ -182,8 +232,7 @@ class RunData:
         return [m for m in self.metrics if not self.lower_is_better(m)]
 
     def headline(self) -> str | None:
-        main = self.main_metrics()
-        return next((m for m in HEADLINE if m in main), main[0] if main else None)
+        return headline_of(self.main_metrics())
 
     def cell(self, system: str, metric: str) -> dict[str, Any] | None:
         return self._cells.get((system, metric))
@@ -216,7 +265,7 @@ class RunData:
 
     def tag_sizes(self) -> dict[str, int]:
         """Examples per tag (counted once per example, not per system)."""
-        return {t: len(ids) for t, ids in self.stats.tag_ids.items()}
+        return self.stats.tag_counts()
 
     def tag_means(self, metric: str) -> dict[str, dict[str, tuple[float | None, int]]]:
         """{system: {tag: (mean of ok values, n)}}; an example counts in each of its tags."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+from functools import lru_cache
 from typing import Any
 
 from harness.report.data import RunData
@@ -38,14 +39,22 @@ figure img{max-width:100%;border:1px solid #eee}nav a{margin-right:12px}
 
 
 def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    text = value if type(value) is str else ("" if value is None else str(value))
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:  # most text has none
+        return html.escape(text, quote=True)
+    return text
+
+
+@lru_cache(maxsize=256)
+def _head(head: tuple[str, ...]) -> str:
+    return "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>"
 
 
 def _table(head: list[str] | None, rows: list[list[str]], raw: bool = False) -> str:
     """`raw` rows are already HTML (built here from escaped parts); plain rows get escaped."""
     out = ["<table>"]
     if head:
-        out += ["<thead><tr>", *(f"<th>{esc(h)}</th>" for h in head), "</tr></thead>"]
+        out.append(_head(tuple(head)))
     out.append("<tbody>")
     for row in rows:
         out.append("<tr>" + "".join(cell if raw else f"<td>{esc(cell)}</td>" for cell in row) + "</tr>")

@@ -38,6 +38,7 @@ class SamplePages:
 
     first: str = ""
     n_examples: int = 0
+    page_size: int = PAGE_SIZE
     files: list[tuple[Path, int, int]] = field(default_factory=list)  # path, first and last example (1-based)
 
     def section(self, base: str = "") -> str:
@@ -46,11 +47,11 @@ class SamplePages:
 
         if not self.n_examples:
             return "<p>No samples.</p>"
-        shown = min(self.n_examples, PAGE_SIZE)
+        shown = min(self.n_examples, self.page_size)
         if not self.files:
             return self.first
         links = " ".join(f'<a href="{esc(base + PAGES_DIR + "/" + path.name)}">{a}–{b}</a>' for path, a, b in self.files)
-        note = (f"<p>{self.n_examples} examples: 1–{shown} below, {PAGE_SIZE} a page. "
+        note = (f"<p>{self.n_examples} examples: 1–{shown} below, {self.page_size} a page. "
                 f"The others: {links}</p>")
         return note + self.first + f'<p class="counts">More examples: {links}</p>'
 
@@ -58,10 +59,10 @@ class SamplePages:
 class PageWriter:
     """Renders samples into example blocks and pages; `add` one row at a time, then `close`."""
 
-    def __init__(self, data: RunData, folder: Path | None, page_size: int = PAGE_SIZE):
+    def __init__(self, data: RunData, folder: Path | None, page_size: int | None = None):
         self.data = data
         self.folder = folder  # None: every example on the first page (nothing written)
-        self.page_size = page_size if folder is not None else 0
+        self.page_size = (page_size or PAGE_SIZE) if folder is not None else 0
         self.systems = data.systems
         self.kinds = data.kinds
         self.headline = data.headline() or ""
@@ -69,7 +70,7 @@ class PageWriter:
         self.page: list[str] = []
         self.full: list[str] | None = None  # a full page waiting to learn whether another follows
         self.written = 0  # pages done (the first one is kept in memory)
-        self.result = SamplePages()
+        self.result = SamplePages(page_size=self.page_size or PAGE_SIZE)
         if folder is not None:
             _remove_old_pages(folder)
 

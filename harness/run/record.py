@@ -7,6 +7,7 @@ each metric's direction and unit; version-1 headers are upgraded on read (`upgra
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -20,7 +21,15 @@ RunStatus = Literal["running", "complete", "interrupted", "failed"]
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """UTC time to the second (ISO 8601); made once per second, as every sample asks for it."""
+    global _last
+    second = int(time.time())
+    if second != _last[0]:
+        _last = (second, datetime.fromtimestamp(second, timezone.utc).isoformat(timespec="seconds"))
+    return _last[1]
+
+
+_last: tuple[int, str] = (-1, "")
 
 
 class Record(BaseModel):
