@@ -114,3 +114,17 @@ def test_hub_dataset_offline_fails_clearly(tmp_path: Path, monkeypatch: pytest.M
 def test_generated_ids_and_limit(tmp_path: Path) -> None:
     data = dataset_of(tmp_path, {"inline": [{"input": "a"}, {"input": "b"}, {"input": "c"}], "limit": 2})
     assert [e.id for e in data.test] == ["dataset-0", "dataset-1"]
+
+
+def test_fields_left_at_their_default_are_not_stored_but_read_the_same(tmp_path: Path) -> None:
+    """Only given values are passed to Example (it is smaller); falsy values are still given."""
+    from harness.types import Example
+
+    rows = [{"id": "a", "input": "x"},
+            {"id": "b", "input": "y", "reference": "", "reference_json": [], "answerable": False, "tags": []}]
+    data = dataset_of(tmp_path, {"inline": rows, "fields": {"reference_json": "reference_json", "answerable": "answerable"}})
+    plain, falsy = data.test
+    assert plain.model_fields_set == {"id", "input", "split"}
+    assert plain == Example(id="a", input="x", split="test")
+    assert (falsy.reference, falsy.reference_json, falsy.answerable, falsy.tags) == ("", [], False, [])
+    assert falsy.model_dump() == Example(id="b", input="y", reference="", reference_json=[], answerable=False).model_dump()

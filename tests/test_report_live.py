@@ -107,6 +107,26 @@ def test_pages_laid_out_for_other_metrics_are_rebuilt(tmp_path: Path) -> None:
     assert "answer 1 from plain" in from_live["report.html"].decode()
 
 
+def test_the_chart_worker_draws_from_the_gathered_stats(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from harness.report.chart_worker import ChartWorker
+    from harness.report.charts import render_charts
+    from harness.report.data import RunData
+    from test_report_data import make_run
+
+    run = make_run(tmp_path / "run")
+    data = RunData.load(run)
+    worker = ChartWorker.start()
+    assert worker is not None
+    worker.send(run, data.stats)
+    result = worker.result()
+    assert result is not None and result[1] is None  # drawn by the worker, not here
+    drawn = {path.name: png for path, _, png in result[0]}
+    here = {path.name: png for path, _, png in render_charts(data, tmp_path / "here")}
+    assert drawn == here and len(drawn) == 9  # the same charts from the stats as from the samples
+    assert worker.stats_file is not None and not Path(worker.stats_file).exists()
+
+
 class BrokenWorker:
     def send(self, run_dir: Path, stats: object = None) -> None:
         pass

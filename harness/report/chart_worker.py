@@ -7,9 +7,9 @@ writes report.md and the HTML pages. `harness report` starts it first thing, for
 overlap. Whatever goes wrong with the worker, the charts are drawn here instead
 (`render_charts`), so the result never depends on it.
 
-Protocol: the parent writes one JSON line to stdin, {"run_dir": path, "stats": ...}, where
-`stats` is what a live run gathered (`SampleStats.charts_part`; null: the worker reads the
-samples itself), or closes stdin to stop the worker. The worker answers with one JSON line on
+Protocol: the parent writes one JSON line to stdin, {"run_dir": path, "stats": file}, where
+`file` holds what a live run gathered (`SampleStats.charts_part`, removed once read; null: the
+worker reads the samples itself), or closes stdin to stop the worker. The worker answers with one JSON line on
 stdout: {"charts": [[path, title], ...]}, or {"missing": module} without the report extra.
 """
 
@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +31,8 @@ class ChartWorker:
 
     def __init__(self, process: subprocess.Popen[str]):
         self.process = process
+        self.sent = False
+        self.stats_file: str | None = None
 
     @classmethod
     def start(cls) -> "ChartWorker | None":
@@ -48,17 +51,22 @@ class ChartWorker:
     def send(self, run_dir: Path, stats: Any = None) -> None:
         """Start drawing the charts of `run_dir` (summary.csv written). `stats`: the run's
         `SampleStats` when gathered already (the worker then reads no samples)."""
-        order = {"run_dir": str(Path(run_dir).resolve()), "stats": stats.charts_part() if stats is not None else None}
+        order: dict[str, Any] = {"run_dir": str(Path(run_dir).resolve()), "stats": None}
         try:
+            if stats is not None:  # in a file: a pipe would block on a large run's latencies
+                with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="harness-stats-", delete=False,
+                                                 encoding="utf-8") as handle:
+                    json.dump(stats.charts_part(), handle)
+                order["stats"] = self.stats_file = handle.name
             self.process.stdin.write(json.dumps(order) + "\n")  # type: ignore[union-attr]
-            self.process.stdin.close()  # type: ignore[union-attr]
+            self.process.stdin.flush()  # type: ignore[union-attr]
             self.sent = True
         except (OSError, ValueError):
             self.sent = False
 
     def result(self) -> tuple[list[tuple[Path, str, bytes]], str | None] | None:
         """(charts as (path, title, PNG bytes), missing module), or None when the worker failed."""
-        if not getattr(self, "sent", False):
+        if not self.sent:
             self.stop()
             return None
         try:
@@ -71,6 +79,7 @@ class ChartWorker:
             answer = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
         except json.JSONDecodeError:
             answer = None
+        self._forget_stats()
         if self.process.returncode != 0 or not isinstance(answer, dict):
             return None
         if answer.get("missing"):
@@ -95,6 +104,11 @@ class ChartWorker:
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+        self._forget_stats()
+
+    def _forget_stats(self) -> None:
+        if self.stats_file is not None:  # normally removed by the worker once read
+            Path(self.stats_file).unlink(missing_ok=True)
 
 
 def _serve(stdin: IO[str], stdout: IO[str]) -> int:
@@ -117,7 +131,12 @@ def _serve(stdin: IO[str], stdout: IO[str]) -> int:
     if order.get("stats") is not None:
         from harness.report.data import SampleStats
 
-        data = RunData.with_stats(run_dir, SampleStats.from_charts_part(order["stats"]))
+        stats_file = Path(order["stats"])
+        try:
+            part = json.loads(stats_file.read_text(encoding="utf-8"))
+        finally:
+            stats_file.unlink(missing_ok=True)
+        data = RunData.with_stats(run_dir, SampleStats.from_charts_part(part))
     else:
         data = RunData.load(run_dir)
     rendered = render_charts(data, run_dir / CHARTS_DIR)

@@ -251,7 +251,7 @@ def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:
     for filename, title, make in planned_charts(data):
         figure = make()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
+        figure.savefig(buffer, format="png", dpi=100, pil_kwargs={"compress_level": 1})  # fast to write, ~25% larger
         png = buffer.getvalue()
         path = folder / filename
         path.write_bytes(png)
