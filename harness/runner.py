@@ -137,23 +137,20 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     totals = {name: len(plan.dataset.test) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
     systems, metrics = plan.systems, plan.metrics
-    # a fresh run feeds its report as it goes (a resumed one reads its samples at the end)
-    live = start_live_report(run.path, header, tally) if plan.options.reports and not done else None
 
     async def worker() -> None:
         for name, example in todo:  # one shared generator: each pair is taken once
             response = await respond_safely(systems[name], example)
             scores = await score_sample(metrics, example, response)
-            line = run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
+            run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
             failed = response.error is not None
             tally.add(name, failed, scores)
-            if live is not None:
-                live.feed(line)
             progress.advance(name, failed=failed)
 
     status = "failed"  # unless the work ends normally or is cancelled
-    chart_worker = start_chart_worker() if plan.options.reports else None  # imports matplotlib meanwhile
-    warm_imports(FINISH_MODULES + (REPORT_MODULES if plan.options.reports else ()))
+    # the reports are written by a process that follows samples.jsonl as it grows
+    report = start_report_follower(run.path) if plan.options.reports else None
+    warm_imports(FINISH_MODULES)
     workers = [asyncio.ensure_future(worker()) for _ in range(max(64, 4 * plan.suite.settings.concurrency))]
     try:
         with progress:
@@ -168,17 +165,14 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
         # systems that learn of problems while answering (a custom system's rankings) count them
         late = [w for system in plan.systems.values() for w in system.warnings]
         header.warnings = list(dict.fromkeys([*header.warnings, *late]))
-        header = finish(run, header, tally, status=status, reports=plan.options.reports, chart_worker=chart_worker,
-                        live=live)
+        header = finish(run, header, tally, status=status, reports=plan.options.reports, follower=report)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
 
 
-# what the end of a run imports (the summary's bootstrap, the reports): loaded while calls wait
+# what the end of a run imports (the summary's bootstrap): loaded while calls wait
 FINISH_MODULES = ("numpy", "harness.stats")
-REPORT_MODULES = ("harness.report.data", "harness.report.tables", "harness.report.html", "harness.report.pages",
-                  "harness.report.chart_worker")
 
 
 def warm_imports(modules: tuple[str, ...]) -> None:
@@ -196,24 +190,18 @@ def warm_imports(modules: tuple[str, ...]) -> None:
     threading.Thread(target=load, name="harness-warm-imports", daemon=True).start()
 
 
-def start_live_report(path: Path, header: RunHeader, tally: RunTally) -> Any:
-    """The report's aggregates and sample pages, fed sample by sample (harness.report.live)."""
-    from harness.report.live import LiveReport
+def start_report_follower(path: Path) -> Any:
+    """The process that writes the reports while the run goes on (harness.report.follower)."""
+    from harness.report.follower import ReportFollower
 
-    return LiveReport(path, header, tally)
-
-
-def start_chart_worker() -> Any:
-    """The process that will draw the report's charts (see harness.report.chart_worker)."""
-    from harness.report.chart_worker import ChartWorker
-
-    return ChartWorker.start()
+    return ReportFollower.start(path)
 
 
 def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True,
-           chart_worker: Any = None, live: Any = None) -> RunHeader:
+           follower: Any = None) -> RunHeader:
     """Write summary.csv from the tally and close the header with counts and status, then the
-    reports (`chart_worker`, started with the run, draws the charts meanwhile)."""
+    reports: the `follower` has read the samples meanwhile; without it (or if it fails) they
+    are written here from the run directory."""
     try:
         settings = header.settings
         run.write_summary(tally.summary(
@@ -228,14 +216,16 @@ def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, r
         run.write_header(header)
         if not reports:
             return header
+        following, follower = follower, None  # used up here
+        if following is not None and following.finish() is not None:
+            return header
         from harness.report import write_reports  # lazy: matplotlib loads only in the chart worker
 
-        worker, chart_worker = chart_worker, None  # write_reports uses it up
         try:
-            write_reports(run.path, worker=worker, live=live)
+            write_reports(run.path)
         except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
             print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
         return header
     finally:
-        if chart_worker is not None:
-            chart_worker.stop()
+        if follower is not None:
+            follower.stop()

@@ -1,11 +1,12 @@
-"""Reports written while a run goes on (and their paged samples) are the ones `harness report`
-writes from the files; every sample is reachable from report.html; the chart worker's absence
-or failure changes nothing."""
+"""Reports written while a run goes on (by the process following samples.jsonl), and their paged
+samples, are the ones `harness report` writes from the files; every sample is reachable from
+report.html; a follower or chart worker that fails changes nothing."""
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 from pathlib import Path
 
@@ -45,47 +46,52 @@ def run_suite(suite: Path, out: Path) -> Path:
 
 
 def test_live_report_is_what_harness_report_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages_module, "PAGE_SIZE", 4)
-    run = run_suite(tagged_suite(tmp_path, 11), tmp_path / "run")
+    import harness.report
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the follower writes a run's reports, not the runner")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(harness.report, "write_reports", not_here)
+        run = run_suite(tagged_suite(tmp_path, 205), tmp_path / "run")
     live = report_files(run)
-    assert len([n for n in live if n.startswith(PAGES_DIR)]) == 2  # 11 examples: 4 here, then 4 and 3
+    assert len([n for n in live if n.startswith(PAGES_DIR)]) == 2  # 100 in report.html, then 100 and 5
     write_reports(run)  # from the files alone
     assert report_files(run) == live
 
 
-def test_every_example_is_on_exactly_one_page_and_pages_link_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages_module, "PAGE_SIZE", 4)
-    run = run_suite(tagged_suite(tmp_path, 11), tmp_path / "run")
+def test_every_example_is_on_exactly_one_page_and_pages_link_up(tmp_path: Path) -> None:
+    run = run_suite(tagged_suite(tmp_path, 205), tmp_path / "run")
     html = (run / "report.html").read_text()
     page2, page3 = (run / PAGES_DIR / "samples-0002.html").read_text(), (run / PAGES_DIR / "samples-0003.html").read_text()
     shown = ANCHOR.findall(html) + ANCHOR.findall(page2) + ANCHOR.findall(page3)
-    assert sorted(shown) == sorted(f"q{i}" for i in range(11))  # each once, none missing
-    assert len(ANCHOR.findall(html)) == 4 and len(ANCHOR.findall(page3)) == 3
-    assert f'href="{PAGES_DIR}/samples-0002.html">5–8</a>' in html and f'href="{PAGES_DIR}/samples-0003.html">9–11</a>' in html
+    assert sorted(shown) == sorted(f"q{i}" for i in range(205))  # each once, none missing
+    assert len(ANCHOR.findall(html)) == 100 and len(ANCHOR.findall(page3)) == 5
+    assert f'href="{PAGES_DIR}/samples-0002.html">101–200</a>' in html
+    assert f'href="{PAGES_DIR}/samples-0003.html">201–205</a>' in html
     assert 'href="../report.html"' in page2 and 'href="samples-0003.html">next' in page2
     assert 'href="samples-0002.html">← previous' in page3 and "next" not in page3
     for page in (page2, page3):  # the same protection as report.html
         assert "Content-Security-Policy" in page and "<script" not in page.lower()
-    rows = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
-    for row in rows:  # every sample's system block is on its example's page
-        assert f"<b>{row['system']}</b>" in html + page2 + page3
+    pages = html + page2 + page3
+    for row in (json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()):
+        example = pages.index(f'<details id="ex-{row["example"]["id"]}">')
+        assert f"<b>{row['system']}</b>" in pages[example:pages.index("</details>", example)]
 
 
 def test_a_rerendered_report_drops_pages_it_no_longer_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages_module, "PAGE_SIZE", 2)
-    run = run_suite(tagged_suite(tmp_path, 5), tmp_path / "run")
+    run = run_suite(tagged_suite(tmp_path, 205), tmp_path / "run")
     assert len(list((run / PAGES_DIR).glob("*.html"))) == 2
-    monkeypatch.setattr(pages_module, "PAGE_SIZE", 100)
+    monkeypatch.setattr(pages_module, "PAGE_SIZE", 1000)
     write_reports(run, charts=False)
     assert list((run / PAGES_DIR).glob("*.html")) == []
-    assert len(ANCHOR.findall((run / "report.html").read_text())) == 5
+    assert len(ANCHOR.findall((run / "report.html").read_text())) == 205
 
 
 def test_pages_laid_out_for_other_metrics_are_rebuilt(tmp_path: Path) -> None:
-    """The live pages take the headline from the first sample; if later samples change it, the
-    report is rebuilt from the file and comes out as `harness report` writes it."""
-    from harness.report.live import LiveReport
-    from harness.run import RunTally, RunView
+    """The follower lays pages out from the first sample; if later samples change the headline
+    metric, they are rebuilt from the file and come out as `harness report` writes them."""
+    from harness.report.follower import _follow
     from test_report_data import make_run
 
     run = make_run(tmp_path / "run")
@@ -94,20 +100,46 @@ def test_pages_laid_out_for_other_metrics_are_rebuilt(tmp_path: Path) -> None:
     first["scores"] = {"latency_s": first["scores"]["latency_s"]}  # no exact_match: another headline
     lines[0] = json.dumps(first)
     (run / "samples.jsonl").write_text("".join(line + "\n" for line in lines))
-    view = RunView.open(run)
-    live = LiveReport(run, view.header, RunTally())
-    for line in lines:
-        live.stats.tally.add_row(json.loads(line))
-        live.feed(line)
-    assert live.writer is not None and live.writer.headline == ""
-    write_reports(run, live=live, charts=False)
-    from_live = report_files(run)
+    read, write = os.pipe()
+    os.write(write, (json.dumps({"charts": False}) + "\n").encode())
+    with os.fdopen(read, encoding="utf-8") as order:
+        answer = _follow(run, order)
+    os.close(write)
+    assert answer is not None and Path(answer["written"][-1]) == run / "report.html"
+    followed = report_files(run)
     write_reports(run, charts=False)
-    assert report_files(run) == from_live
-    assert "answer 1 from plain" in from_live["report.html"].decode()
+    assert report_files(run) == followed
+    assert "answer 1 from plain" in followed["report.html"].decode()
 
 
-def test_the_chart_worker_draws_from_the_gathered_stats(tmp_path: Path) -> None:
+def test_the_follower_reads_complete_lines_only_once(tmp_path: Path) -> None:
+    from harness.errors import HarnessError
+    from harness.report.follower import SampleFollower
+
+    path = tmp_path / "samples.jsonl"
+    row = {"system": "a", "example": {"id": "1"}}
+    path.write_text(json.dumps(row) + "\n\n" + json.dumps(row)[:10])
+    follower = SampleFollower(path)
+    assert list(follower.new_rows()) == [row]
+    assert list(follower.new_rows()) == []  # the unfinished line waits
+    with path.open("a") as handle:
+        handle.write(json.dumps(row)[10:] + "\n" + json.dumps({**row, "system": "b"}) + "\n")
+    assert [r["system"] for r in follower.new_rows()] == ["b"]  # ("a", "1") again: kept once, as RunView does
+    with path.open("a") as handle:
+        handle.write('{"system": 1}\n')
+    with pytest.raises(HarnessError, match="samples.jsonl:5"):
+        list(follower.new_rows())
+
+
+def test_a_failing_follower_leaves_the_reports_to_the_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.report.follower import ReportFollower
+
+    monkeypatch.setattr(ReportFollower, "finish", lambda self, **_: (self.stop(), None)[1])
+    run = run_suite(tagged_suite(tmp_path, 5), tmp_path / "run")
+    assert (run / "report.html").is_file() and len(ANCHOR.findall((run / "report.html").read_text())) == 5
+
+
+def test_the_chart_worker_draws_what_render_charts_draws(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from harness.report.chart_worker import ChartWorker
     from harness.report.charts import render_charts
@@ -115,20 +147,18 @@ def test_the_chart_worker_draws_from_the_gathered_stats(tmp_path: Path) -> None:
     from test_report_data import make_run
 
     run = make_run(tmp_path / "run")
-    data = RunData.load(run)
     worker = ChartWorker.start()
     assert worker is not None
-    worker.send(run, data.stats)
+    worker.send(run)
     result = worker.result()
     assert result is not None and result[1] is None  # drawn by the worker, not here
     drawn = {path.name: png for path, _, png in result[0]}
-    here = {path.name: png for path, _, png in render_charts(data, tmp_path / "here")}
-    assert drawn == here and len(drawn) == 9  # the same charts from the stats as from the samples
-    assert worker.stats_file is not None and not Path(worker.stats_file).exists()
+    here = {path.name: png for path, _, png in render_charts(RunData.load(run), tmp_path / "here")}
+    assert drawn == here and len(drawn) == 9
 
 
 class BrokenWorker:
-    def send(self, run_dir: Path, stats: object = None) -> None:
+    def send(self, run_dir: Path) -> None:
         pass
 
     def result(self) -> None:

@@ -15,15 +15,13 @@ REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None, live: Any = None) -> list[Path]:
+def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None) -> list[Path]:
     """Write every report into `run_dir` and return the paths written (md, charts, html pages,
-    html). Charts are drawn by a worker process (`worker`, started early by the runner, or
-    started here) while this process writes the rest. Samples are streamed once, never held;
-    `live` (harness.report.live) has gathered them already while the run went on."""
+    html). Charts are drawn by a worker process (`worker`, or one started here) while this
+    process streams the samples once into the tables and pages. (A run's own reports are
+    written by `harness.report.follower`, which follows samples.jsonl as the run writes it.)"""
     from harness.report.data import RunData
-    from harness.report.html import render_html
     from harness.report.pages import PageWriter, write_sample_pages
-    from harness.report.tables import render_markdown
 
     if charts and worker is None:
         from harness.report.chart_worker import ChartWorker
@@ -32,24 +30,18 @@ def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = Non
     elif not charts and worker is not None:
         worker.stop()
         worker = None
-    gathered = live is not None and live.writer is not None and not live.failed
     if worker is not None:  # it draws while the rest is written here
-        worker.send(Path(run_dir), live.stats if gathered else None)
+        worker.send(Path(run_dir))
     try:
-        data, pages = None, None
-        if gathered:
-            data = RunData.with_stats(run_dir, live.stats)
-            pages = live.finish(data)
-        if pages is None:
-            writers: list[PageWriter] = []
+        writers: list[PageWriter] = []
 
-            def pages_in_same_pass(data: RunData) -> Any:
-                writers.append(PageWriter(data, data.path))
-                return writers[0].add
+        def pages_in_same_pass(data: RunData) -> Any:
+            writers.append(PageWriter(data, data.path))
+            return writers[0].add
 
-            data = RunData.load(run_dir, visit=pages_in_same_pass)
-            pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
-        written = [_write(data.path, REPORT_MD, render_markdown(data))]
+        data = RunData.load(run_dir, visit=pages_in_same_pass)
+        pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
+        written = [write_markdown(data)]
         rendered, note = [], None
         if charts:
             rendered, note = _charts(data, worker)
@@ -57,11 +49,21 @@ def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = Non
     finally:
         if worker is not None:
             worker.stop()
-    written += [path for path, _, _ in rendered]
-    written += [path for path, _, _ in pages.files]
+    return written + write_html(data, pages, rendered, note)
+
+
+def write_markdown(data: Any) -> Path:
+    from harness.report.tables import render_markdown
+
+    return _write(data.path, REPORT_MD, render_markdown(data))
+
+
+def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], note: str | None) -> list[Path]:
+    """report.html (its samples section from `pages`); returns the charts, pages and html paths."""
+    from harness.report.html import render_html
+
     html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note, samples=pages.section())
-    written.append(_write(data.path, REPORT_HTML, html))
-    return written
+    return [path for path, _, _ in rendered] + [path for path, _, _ in pages.files] + [_write(data.path, REPORT_HTML, html)]
 
 
 def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:

@@ -9,7 +9,6 @@ Which way a metric is better, and whether it is quality or cost, is what the met
 
 from __future__ import annotations
 
-import base64
 import zlib
 from array import array
 from dataclasses import dataclass, field
@@ -61,23 +60,21 @@ class SampleStats:
     metric) the sum and count of `ok` values, and per system the latencies of successful samples
     (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
 
-    def __init__(self, tally: RunTally | None = None) -> None:
-        self.tally = tally if tally is not None else RunTally()
+    def __init__(self) -> None:
+        self.tally = RunTally()
         self.systems: dict[str, None] = {}
         self.tag_ids: dict[str, set[str]] = {}
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
-        self.counted: dict[str, int] | None = None  # examples per tag, when the ids were not kept
 
     def tag_counts(self) -> dict[str, int]:
-        return self.counted if self.counted is not None else {t: len(ids) for t, ids in self.tag_ids.items()}
+        return {t: len(ids) for t, ids in self.tag_ids.items()}
 
-    def add_row(self, row: dict[str, Any], *, count: bool = True) -> None:
-        """One sample; `count=False` when `tally` is already kept by someone else (the runner)."""
+    def add_row(self, row: dict[str, Any]) -> None:
+        """One sample, as parsed from samples.jsonl."""
         system, example = row["system"], row["example"]
-        if count:
-            self.tally.add_row(row)
+        self.tally.add_row(row)
         self.systems.setdefault(system, None)
         tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
         example_id = example["id"]
@@ -109,30 +106,6 @@ class SampleStats:
             if timings.get(f"{key}_s") is not None:
                 cell[0] += float(timings[f"{key}_s"])
                 cell[1] += 1
-
-
-    def charts_part(self) -> dict[str, Any]:
-        """What the chart worker needs (everything but the tally), as JSON-ready data."""
-        return {
-            "systems": list(self.systems),
-            "tags": self.tag_counts(),
-            "tag_sums": [[*key, cell[0], cell[1]] for key, cell in self.tag_sums.items()],
-            "totals": {system: base64.b64encode(values.tobytes()).decode("ascii") for system, values in self.totals.items()},
-            "split": self.split,
-        }
-
-    @classmethod
-    def from_charts_part(cls, part: dict[str, Any]) -> "SampleStats":
-        """The inverse of `charts_part` (tags keep their counts, not their example ids)."""
-        stats = cls()
-        stats.systems = dict.fromkeys(part["systems"])
-        stats.tag_ids = {tag: set() for tag in part["tags"]}
-        stats.counted = dict(part["tags"])
-        stats.tag_sums = {(s, t, m): [total, n] for s, t, m, total, n in part["tag_sums"]}
-        for system, encoded in part["totals"].items():
-            stats.totals[system] = array("d", base64.b64decode(encoded))
-        stats.split = part["split"]
-        return stats
 
 
 def headline_of(main_metrics: list[str]) -> str | None:
@@ -175,7 +148,7 @@ class RunData:
 
     @classmethod
     def with_stats(cls, path: str | Path, stats: SampleStats) -> "RunData":
-        """Header and summary from the run directory, samples already gathered (a live run)."""
+        """Header and summary from the run directory, samples already gathered (by following the run)."""
         view = RunView.open(path)
         return cls(view.path, view.header, [row.model_dump() for row in view.summary()], stats)
 

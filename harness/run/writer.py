@@ -77,16 +77,13 @@ class RunWriter:
         self._atomic_write(name, text)
         return self.path / name
 
-    def append(self, sample: Sample) -> str:
-        """Append one sample (flushed); returns the line as written, without its newline."""
+    def append(self, sample: Sample) -> None:
         if self._samples is None:
             self._samples = (self.path / SAMPLES).open("a", encoding="utf-8")
         # every string a system or provider produced passes the scrubber: an error body that
         # echoes an API key must not reach the disk
-        line = scrub(sample.model_dump_json())
-        self._samples.write(line + "\n")
+        self._samples.write(scrub(sample.model_dump_json()) + "\n")
         self._samples.flush()
-        return line
 
     def repair(self) -> int:
         """Cut a torn last line so appends start on a fresh line. Returns the bytes removed."""

@@ -1,0 +1,207 @@
+"""A run's reports, written by a second process that follows samples.jsonl as the run writes it.
+
+`harness run` starts it with the run. While models are called, it imports matplotlib and reads
+each sample as soon as its line is complete: the aggregates (`SampleStats`) and the per-example
+HTML pages (`harness.report.pages`) grow as the run goes, on another core than the run's event
+loop. When the run has written summary.csv and its final run.json, the runner says so on stdin;
+the follower reads the last lines, then writes the charts, report.md and report.html. It reads
+only the run directory, as `harness report` does, with the same code, so the files are the same.
+If the pages were laid out for another headline metric or other systems than the finished run
+has (the first samples decide the layout), they are rebuilt in one more pass.
+
+Protocol: one JSON line from the runner, {"charts": bool}, then one JSON line back,
+{"written": [paths]} or {"error": text}. stdin closed without a line: the run is abandoned and
+nothing is written. Whatever goes wrong here, the runner writes the reports itself.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+POLL_S = 0.05
+
+
+class ReportFollower:
+    """The runner's handle on the follower process: `finish` once, or `stop`."""
+
+    def __init__(self, process: subprocess.Popen[str]):
+        self.process = process
+
+    @classmethod
+    def start(cls, run_dir: Path) -> "ReportFollower | None":
+        paths = [p or os.getcwd() for p in sys.path]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "harness.report.follower", str(Path(run_dir).resolve())],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                encoding="utf-8", env=env,
+            )
+        except OSError:
+            return None
+        return cls(process)
+
+    def finish(self, *, charts: bool = True, timeout: float = 900) -> list[Path] | None:
+        """Tell the follower the run is written; the report files it wrote, or None if it failed."""
+        try:
+            out, _ = self.process.communicate(json.dumps({"charts": charts}) + "\n", timeout=timeout)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            self.process.kill()
+            self.stop()
+            return None
+        try:
+            answer = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
+        except json.JSONDecodeError:
+            answer = None
+        if self.process.returncode != 0 or not isinstance(answer, dict) or "written" not in answer:
+            return None
+        return [Path(p) for p in answer["written"]]
+
+    def stop(self) -> None:
+        """Abandon the reports (a run that failed before its end, or `finish` that failed)."""
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.close()  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
+
+
+class SampleFollower:
+    """New complete lines of a samples.jsonl being appended to, parsed and checked as `RunView`
+    reads them: blank lines skipped, a pair seen before skipped, an unfinished last line left
+    for later (and skipped at the end, like a torn line), anything else unreadable an error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.rest = b""
+        self.number = 0
+        self.seen: set[tuple[str, str]] = set()
+
+    def new_rows(self) -> Iterator[dict[str, Any]]:
+        from harness.errors import HarnessError
+
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        self.offset += len(data)
+        *lines, self.rest = (self.rest + data).split(b"\n")
+        for raw in lines:
+            self.number += 1
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            row = json.loads(raw.decode("utf-8"))
+            if not isinstance(row, dict) or not isinstance(row.get("system"), str) \
+                    or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
+                raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
+            key = (row["system"], str(row["example"]["id"]))
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            yield row
+
+
+def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
+    from harness.report import write_html, write_markdown
+    from harness.report.data import RunData, SampleStats
+    from harness.report.pages import PageWriter
+    from harness.run import RunView
+
+    threading.Thread(target=_import_charts, daemon=True).start()  # while samples come in
+    header = RunView.open(run_dir).header
+    follower, stats = SampleFollower(run_dir / "samples.jsonl"), SampleStats()
+    writer: PageWriter | None = None
+
+    def take() -> None:
+        nonlocal writer
+        for row in follower.new_rows():
+            stats.add_row(row)
+            if writer is None:  # laid out from the first sample's metrics (all samples carry them)
+                layout = [{"system": row["system"], "metric": name} for name in row.get("scores") or {}]
+                writer = PageWriter(RunData(run_dir, header, layout), run_dir)
+            writer.add(row)
+
+    while True:
+        take()
+        if select.select([stdin], [], [], POLL_S)[0]:
+            line = stdin.readline()
+            if not line.strip():
+                return None  # the runner is gone or gave up: write nothing
+            order = json.loads(line)
+            break
+    take()  # the last lines, written before the runner said so
+    data = RunData.with_stats(run_dir, stats)  # the final run.json and summary.csv
+    same = writer is not None and (writer.headline, writer.systems, writer.kinds) == (
+        data.headline() or "", data.systems, data.kinds)
+    if same:
+        pages = writer.close()  # type: ignore[union-attr]
+    else:
+        rebuilt: list[PageWriter] = []
+
+        def pages_in_same_pass(loaded: RunData) -> Any:
+            rebuilt.append(PageWriter(loaded, run_dir))
+            return rebuilt[0].add
+
+        data = RunData.load(run_dir, visit=pages_in_same_pass)
+        if not rebuilt:
+            from harness.report.pages import write_sample_pages
+
+            pages = write_sample_pages(data, data.rows(), run_dir)
+        else:
+            pages = rebuilt[0].close()
+    rendered, note = [], None
+    if order.get("charts", True):
+        from harness.report import CHARTS_DIR, MISSING_MATPLOTLIB
+
+        try:
+            from harness.report.charts import render_charts
+
+            rendered = render_charts(data, run_dir / CHARTS_DIR)
+        except ModuleNotFoundError as error:
+            if not (error.name or "").startswith("matplotlib"):
+                raise
+            note = MISSING_MATPLOTLIB
+    written = [write_markdown(data), *write_html(data, pages, rendered, note)]
+    return {"written": [str(path) for path in written]}
+
+
+def _import_charts() -> None:
+    try:
+        import matplotlib.figure  # noqa: F401 - the slow import, done while the run still goes
+
+        import harness.report.charts  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - the real import, later, reports any problem
+        pass
+
+
+if __name__ == "__main__":
+    try:
+        answer = _follow(Path(sys.argv[1]), sys.stdin)
+        code = 0
+    except Exception as error:  # noqa: BLE001 - reported to the runner, which writes the reports itself
+        answer, code = {"error": f"{type(error).__name__}: {error}"}, 1
+    if answer is not None:
+        sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+    os._exit(code)  # a short-lived helper: no interpreter teardown
