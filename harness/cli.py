@@ -102,12 +102,17 @@ def _command(sub: Any, name: str, help_text: str, handler: Callable[[argparse.Na
 
 
 def _run(args: argparse.Namespace) -> int:
+    from harness import cli_process
     from harness.launch import resume_run, start_run
     from harness.errors import HarnessError
     from harness.plan import RunOptions
 
     if args.limit is not None and args.limit <= 0:
         raise HarnessError("--limit must be greater than 0")
+    if not args.no_report and cli_process.enabled():
+        from harness.report.follower import start_early
+
+        start_early()  # the report process imports while the run is planned
     if args.resume:
         if args.suite:
             raise HarnessError("give either a suite or --resume RUN_DIR, not both")

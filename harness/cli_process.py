@@ -26,6 +26,10 @@ def enable() -> None:
     _enabled = True
 
 
+def enabled() -> bool:
+    return _enabled
+
+
 def freeze_heap() -> None:
     """After planning: what exists now lives until exit; later collections skip it."""
     if _enabled:

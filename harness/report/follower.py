@@ -9,9 +9,11 @@ only the run directory, as `harness report` does, with the same code, so the fil
 If the pages were laid out for another headline metric or other systems than the finished run
 has (the first samples decide the layout), they are rebuilt in one more pass.
 
-Protocol: one JSON line from the runner, {"charts": bool}, then one JSON line back,
-{"written": [paths]} or {"error": text}. stdin closed without a line: the run is abandoned and
-nothing is written. Whatever goes wrong here, the runner writes the reports itself.
+Protocol: the runner writes {"run_dir": path} when the run directory exists (the command starts
+the follower earlier, so its imports overlap the planning), then {"charts": bool} when the run
+is written; the follower answers with one JSON line, {"written": [paths]} or {"error": text}.
+stdin closed before that: the run is abandoned and nothing is written. Whatever goes wrong
+here, the runner writes the reports itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ from typing import IO, Any, Iterator
 POLL_S = 0.05
 
 
+_waiting: "ReportFollower | None" = None  # started ahead by the command, not yet given a run
+
+
+def start_early() -> None:
+    """Start the follower now, before the run is planned, so its imports overlap the planning
+    (the `harness run` command only: elsewhere an unused follower would linger)."""
+    global _waiting
+    if _waiting is None:
+        _waiting = ReportFollower._spawn()
+
+
 class ReportFollower:
     """The runner's handle on the follower process: `finish` once, or `stop`."""
 
@@ -37,13 +50,29 @@ class ReportFollower:
 
     @classmethod
     def start(cls, run_dir: Path) -> "ReportFollower | None":
+        """A follower for `run_dir` (the one started early, if any); None if none can start."""
+        global _waiting
+        follower, _waiting = _waiting, None
+        if follower is None or follower.process.poll() is not None:
+            follower = cls._spawn()
+        if follower is None:
+            return None
+        try:
+            follower.process.stdin.write(json.dumps({"run_dir": str(Path(run_dir).resolve())}) + "\n")  # type: ignore[union-attr]
+            follower.process.stdin.flush()  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            follower.stop()
+            return None
+        return follower
+
+    @classmethod
+    def _spawn(cls) -> "ReportFollower | None":
         paths = [p or os.getcwd() for p in sys.path]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "harness.report.follower", str(Path(run_dir).resolve())],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                encoding="utf-8", env=env,
+                [sys.executable, "-m", "harness.report.follower"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
             )
         except OSError:
             return None
@@ -122,13 +151,21 @@ class SampleFollower:
             yield row
 
 
+def _serve(stdin: IO[str]) -> dict[str, Any] | None:
+    """Imports while waiting for the run directory, then follows it."""
+    threading.Thread(target=_import_charts, daemon=True).start()  # while the run is planned, then goes
+    line = stdin.readline()
+    if not line.strip():
+        return None  # never given a run (it failed before starting)
+    return _follow(Path(json.loads(line)["run_dir"]), stdin)
+
+
 def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
     from harness.report import write_html, write_markdown
     from harness.report.data import RunData, SampleStats
     from harness.report.pages import PageWriter
     from harness.run import RunView
 
-    threading.Thread(target=_import_charts, daemon=True).start()  # while samples come in
     header = RunView.open(run_dir).header
     follower, stats = SampleFollower(run_dir / "samples.jsonl"), SampleStats()
     writer: PageWriter | None = None
@@ -188,6 +225,12 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
 
 def _import_charts() -> None:
     try:
+        import harness.report  # noqa: F401
+        import harness.report.data  # noqa: F401
+        import harness.report.html  # noqa: F401
+        import harness.report.pages  # noqa: F401
+        import harness.report.tables  # noqa: F401
+        import harness.run  # noqa: F401
         import matplotlib.figure  # noqa: F401 - the slow import, done while the run still goes
 
         import harness.report.charts  # noqa: F401
@@ -197,7 +240,7 @@ def _import_charts() -> None:
 
 if __name__ == "__main__":
     try:
-        answer = _follow(Path(sys.argv[1]), sys.stdin)
+        answer = _serve(sys.stdin)
         code = 0
     except Exception as error:  # noqa: BLE001 - reported to the runner, which writes the reports itself
         answer, code = {"error": f"{type(error).__name__}: {error}"}, 1
