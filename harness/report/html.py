@@ -13,9 +13,10 @@ import html
 from functools import lru_cache
 from typing import Any
 
-from harness.report.data import RunData
+from harness.report.data import RunData, fmt
 from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
                                    tag_metrics, tag_table)
+from harness.types import MetricInfo
 
 NAV = [("results", "Results"), ("tags", "By tag"), ("charts", "Charts"), ("samples", "Samples")]
 MAX_OUTPUT_CHARS = 20_000
@@ -122,14 +123,20 @@ def _clip(text: Any, limit: int) -> str:
 
 
 def _scores(data: RunData, scores: dict[str, Any]) -> str:
-    rows = []
-    for name, score in scores.items():
-        status = str(score.get("status"))
-        value = data.fmt(name, score["value"]) if score.get("value") is not None else "n/a"
-        css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
-        rows.append([f"<td>{esc(name)}</td>", f'<td class="num">{esc(value)}</td>',
-                     f'<td class="{css}">{esc(status)}</td>', f"<td>{esc(score.get('reason') or '')}</td>"])
-    return _table(["metric", "value", "status", "reason"], rows, raw=True) if rows else "<p>No scores.</p>"
+    if not scores:
+        return "<p>No scores.</p>"
+    rows = "".join(_score_row(data.info(name), name, score.get("value"), str(score.get("status")),
+                              score.get("reason") or "") for name, score in scores.items())
+    return f"<table>{_head(('metric', 'value', 'status', 'reason'))}<tbody>{rows}</tbody></table>"
+
+
+@lru_cache(maxsize=16384)
+def _score_row(info: MetricInfo, name: str, value: float | None, status: str, reason: str) -> str:
+    """One row of a sample's score table; the same score recurs across samples, so it is kept."""
+    shown = fmt(info, value) if value is not None else "n/a"
+    css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
+    return (f"<tr><td>{esc(name)}</td><td class=\"num\">{esc(shown)}</td>"
+            f"<td class=\"{css}\">{esc(status)}</td><td>{esc(reason)}</td></tr>")
 
 
 def _retrieved(chunks: list[dict[str, Any]] | None) -> str:
