@@ -25,7 +25,7 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
     rendered: list[tuple[Path, str, bytes]] = []
     note = None
     if charts:
-        from harness.report.charts import render_charts
+        from harness.report.charts import charts_left_out, render_charts
 
         try:
             rendered = render_charts(data, data.path / CHARTS_DIR)
@@ -33,6 +33,9 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
             if not (error.name or "").startswith("matplotlib"):
                 raise
             note = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
+        else:
+            if left := charts_left_out(data):
+                note = f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}."
     written += [path for path, _, _ in rendered]
     html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note)
     written.append(_write(data.path, REPORT_HTML, html))
