@@ -66,6 +66,8 @@ PLUGGED_COMMANDS = [
     ("baseline", "harness.compare.baseline_cli"),
     ("gate", "harness.compare.gate_cli"),
     ("finetune", "harness.finetune.cli"),
+    ("runs", "harness.store.cli"),
+    ("view", "harness.view.cli"),
 ]
 
 
