@@ -103,6 +103,7 @@ def _public(run: dict[str, Any]) -> dict[str, Any]:
 
 def _add(store: Any, args: argparse.Namespace) -> int:
     from harness.errors import HarnessError
+    from harness.store.database import StoreError
     from harness.store.write import add_run, missing_runs, run_dirs
 
     failed = 0
@@ -116,9 +117,9 @@ def _add(store: Any, args: argparse.Namespace) -> int:
     for path in found:
         try:
             print(add_run(store, path, force=args.force).describe())
-        except HarnessError as error:
-            if type(error).__name__ == "StoreError":
-                raise
+        except StoreError:
+            raise
+        except HarnessError as error:  # this directory is unreadable: say so, add the others
             print(f"error: {error}", file=sys.stderr)
             failed += 1
     gone = missing_runs(store)

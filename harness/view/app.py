@@ -104,8 +104,14 @@ def create_app(store: RunStore, *, hosts: list[str] | None = None) -> Any:
         message = "no such page" if status == 404 else str(getattr(exc, "detail", "")) or "request refused"
         return error_page(site, status, "not found" if status == 404 else "refused", message)
 
+    async def no_icon(request: Any) -> Any:
+        from starlette.responses import Response
+
+        return Response(status_code=204)
+
     routes = [
         Route("/", page(site, runs.runs_page)),
+        Route("/favicon.ico", no_icon),
         Route("/runs/{run_id}", page(site, run.run_page)),
         Route("/runs/{run_id}/charts/{name}", page(site, run.chart_file)),
         Route("/runs/{run_id}/samples", page(site, samples.samples_page)),
