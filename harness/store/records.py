@@ -1,7 +1,7 @@
 """A run directory as the rows the store keeps, read through `RunView` (the one reader).
 
 One pass over the samples gives the per-sample rows (scores with their status, tags, latency,
-tokens, cost; never the texts); the summary rows come from `RunView.summary()`, so the store
+tokens, cost; of the texts only the start of each input, for lists); the summary rows come from `RunView.summary()`, so the store
 shows the same means and CIs as report.md. Score statuses follow the run tally: `ok` needs a
 value, anything not `ok` or `undefined` counts as `error`.
 """
@@ -72,6 +72,14 @@ def _status(score: Any) -> tuple[str, float | None]:
     return "error", None
 
 
+def snippet(text: Any) -> str:
+    """The start of an input, on one line, for lists (the full text stays in the run directory)."""
+    from harness.store.schema import SNIPPET
+
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
+
+
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
@@ -94,7 +102,7 @@ def record_of(view: RunView, *, registered_at: str) -> RunRecord:
             tags = [str(t) for t in (example.get("tags") or [])]
             examples[example_id] = {
                 "run_id": run_id, "example_id": example_id, "position": len(examples),
-                "digest": example_digest(example), "tags": _json(tags),
+                "digest": example_digest(example), "tags": _json(tags), "snippet": snippet(example.get("input")),
             }
             record.tags += [{"run_id": run_id, "tag": t, "example_id": example_id} for t in dict.fromkeys(tags)]
         response = row.get("response") or {}

@@ -12,6 +12,7 @@ from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, Primar
                         Text)
 
 SCHEMA_VERSION = 1
+SNIPPET = 200
 
 metadata = MetaData()
 
@@ -96,6 +97,7 @@ examples = Table(
     Column("position", Integer, nullable=False),
     Column("digest", String, nullable=False),
     Column("tags", Text, nullable=False),  # JSON list, for display; filters use example_tags
+    Column("snippet", Text, nullable=False),  # the input's first SNIPPET characters, for lists
     PrimaryKeyConstraint("run_id", "example_id"),
     Index("examples_position", "run_id", "position"),
 )
@@ -133,7 +135,7 @@ scores = Table(
     Column("value", Float),
     PrimaryKeyConstraint("run_id", "system", "metric", "example_id"),
     Index("scores_example", "run_id", "example_id"),
-    Index("scores_status", "run_id", "metric", "status"),
+    Index("scores_status", "run_id", "status", "metric", "example_id"),
 )
 
 PER_RUN = [scores, samples, example_tags, examples, summary, run_metrics, run_systems, runs]

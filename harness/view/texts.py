@@ -1,17 +1,17 @@
 """The texts of a run (inputs, references, outputs, contexts, reasons), read from its directory.
 
 The store keeps scores, not texts; the side-by-side view and text search read the run directory
-through `RunView`, once per run, and keep it in memory in a compact form: each sample's JSON as
-one string (parsed again only for the example on screen) and one lower-cased haystack per
-example for search. A few runs are kept (least recently used out); a run whose files changed
-(a resumed run) is read again.
+through `RunView`, once per run (started in the background when a run's page opens), and keep its samples in memory (about 4x the size of
+samples.jsonl: parsing is what a first open costs, so nothing is parsed twice) with one
+lower-cased haystack per example for search. Runs are kept up to `KEEP_SAMPLES` samples in all
+(least recently used out); a run whose files changed (a resumed run) is read again.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,9 @@ from harness.errors import HarnessError
 from harness.run import RunView
 from harness.store.records import fingerprint
 
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-texts")
 KEEP_RUNS = 4
+KEEP_SAMPLES = 40_000  # about 300 MiB of parsed samples with retrieved contexts
 
 
 class RunDirectoryMissing(HarnessError):
@@ -31,17 +33,17 @@ class RunTexts:
     path: str
     header: Any  # RunHeader
     examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> the example (as recorded)
-    samples: dict[tuple[str, str], str] = field(default_factory=dict)  # (example id, system) -> row JSON
+    samples: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (example id, system) -> row
     haystack: dict[str, str] = field(default_factory=dict)  # id -> lower-cased searchable text
     systems: list[str] = field(default_factory=list)
 
     def rows(self, example_id: str) -> dict[str, dict[str, Any]]:
-        """system -> the sample's row (parsed), for one example, in system order."""
+        """system -> the sample's row, for one example, in system order (read-only: shared)."""
         out = {}
         for system in self.systems:
-            text = self.samples.get((example_id, system))
-            if text is not None:
-                out[system] = json.loads(text)
+            row = self.samples.get((example_id, system))
+            if row is not None:
+                out[system] = row
         return out
 
     def search(self, ids: list[str], text: str) -> list[str]:
@@ -51,10 +53,6 @@ class RunTexts:
             return ids
         haystack = self.haystack
         return [i for i in ids if needle in haystack.get(i, "")]
-
-    def snippet(self, example_id: str, limit: int = 160) -> str:
-        text = str((self.examples.get(example_id) or {}).get("input") or "")
-        return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_texts(path: str) -> RunTexts:
@@ -77,7 +75,7 @@ def read_texts(path: str) -> RunTexts:
             parts[example_id] = [example_id, str(example.get("input") or ""), str(example.get("reference") or "")]
         response = row.get("response") or {}
         parts[example_id] += [str(response.get("text") or ""), str(response.get("error") or "")]
-        texts.samples[(example_id, system)] = json.dumps(row, ensure_ascii=False)
+        texts.samples[(example_id, system)] = row
     texts.haystack = {i: "\n".join(p).lower() for i, p in parts.items()}
     texts.systems = list(systems)
     return texts
@@ -86,11 +84,12 @@ def read_texts(path: str) -> RunTexts:
 class TextCache:
     """Runs' texts by directory, re-read when the directory's record files change."""
 
-    def __init__(self, keep: int = KEEP_RUNS):
-        self.keep = keep
+    def __init__(self, keep: int = KEEP_RUNS, keep_samples: int = KEEP_SAMPLES):
+        self.keep, self.keep_samples = keep, keep_samples
         self._runs: OrderedDict[str, tuple[str, RunTexts]] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self._prefetching: set[str] = set()
 
     def get(self, path: str) -> RunTexts:
         stamp = fingerprint(path)
@@ -109,6 +108,28 @@ class TextCache:
             with self._lock:
                 self._runs[path] = (stamp, texts)
                 self._runs.move_to_end(path)
-                while len(self._runs) > self.keep:
-                    self._runs.popitem(last=False)
+                while len(self._runs) > 1 and (len(self._runs) > self.keep or self._held() > self.keep_samples):
+                    self._runs.popitem(last=False)  # the least recently used; the newest always stays
             return texts
+
+    def prefetch(self, path: str) -> None:
+        """Start reading a run's texts in the background (the run and samples pages call this,
+        so the side-by-side view a click later finds them read). Errors surface on `get`."""
+        with self._lock:
+            if path in self._runs or path in self._prefetching:
+                return
+            self._prefetching.add(path)
+
+        def read() -> None:
+            try:
+                self.get(path)
+            except Exception:  # noqa: BLE001 - reported by the page that needs the texts
+                pass
+            finally:
+                with self._lock:
+                    self._prefetching.discard(path)
+
+        _background.submit(read)
+
+    def _held(self) -> int:
+        return sum(len(texts.samples) for _, texts in self._runs.values())

@@ -70,6 +70,8 @@ def run_page(site: Site, request: Any) -> Any:
     run = load_run(site, request.path_params["run_id"])
     parts = read.run_parts(site.store, run["run_id"])
     charts = [] if run["missing"] else [(n, chart_title(n)) for n in chart_names(run["path"])]
+    if not run["missing"]:
+        site.texts.prefetch(run["path"])  # the samples and side-by-side views are a click away
     return site.render(
         "run.html", title=f"{run['suite_name']}: run {run['run_id'][:12]}", run=run, header=run["header_model"],
         table=results(parts), charts=charts, decision=decision_section(site, run),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.store import read
-from harness.store.samples import SampleFilter, WhereError, example_count, example_tags_of, filter_examples, page_scores, tags
+from harness.store.samples import SampleFilter, WhereError, example_count, filter_examples, page_examples, page_scores, tags
 from harness.view.pages.run import load_run
 from harness.view.site import Site, info_of
 from harness.view.texts import RunDirectoryMissing, RunTexts
@@ -28,10 +28,14 @@ def filter_params(spec: SampleFilter) -> dict[str, Any]:
             "where": spec.where, "q": spec.text}
 
 
+def _missing_note(run: dict[str, Any]) -> str | None:
+    return f"The run directory {run['path']} is missing: texts and text search need it." if run["missing"] else None
+
+
 def run_texts(site: Site, run: dict[str, Any]) -> tuple[RunTexts | None, str | None]:
     """The run's texts, or None and why (the directory is missing)."""
     if run["missing"]:
-        return None, f"The run directory {run['path']} is missing: texts and text search need it."
+        return None, _missing_note(run)
     try:
         return site.texts.get(run["path"]), None
     except RunDirectoryMissing as error:
@@ -58,7 +62,12 @@ def samples_page(site: Site, request: Any) -> Any:
     parts = read.run_parts(site.store, run["run_id"])
     params = request.query_params
     spec = filter_of(params)
-    texts, texts_note = run_texts(site, run)
+    if spec.text:  # only text search needs the texts now; otherwise they load in the background
+        texts, texts_note = run_texts(site, run)
+    else:
+        texts, texts_note = None, _missing_note(run)
+        if not run["missing"]:
+            site.texts.prefetch(run["path"])  # for the side-by-side view, a click away
     ids, error = matching(site, run, parts, spec, texts)
     metrics = [m["metric"] for m in parts["metrics"]]
     show = params.get("show") or run["headline_metric"] or (metrics[0] if metrics else None)
@@ -75,7 +84,7 @@ def samples_page(site: Site, request: Any) -> Any:
     return site.render(
         "samples.html", title=f"Samples: run {run['run_id'][:12]}", run=run, parts=parts, spec=spec,
         params=filter_params(spec), show=show, show_info=info, ids=shown, total=example_count(site.store, run["run_id"]),
-        matched=len(ids), page=page, pages=pages, error=error, texts=texts, texts_note=texts_note,
-        scores=page_scores(site.store, run["run_id"], shown, show), tags_of=example_tags_of(site.store, run["run_id"], shown),
+        matched=len(ids), page=page, pages=pages, error=error, texts_note=texts_note,
+        scores=page_scores(site.store, run["run_id"], shown, show), examples=page_examples(site.store, run["run_id"], shown),
         tags=tags(site.store, run["run_id"]), metrics=metrics,
     )
