@@ -11,15 +11,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_store_postgres import postgres_database
 
 from harness.run import RunView
 from harness.store import read
-from harness.store.database import RunStore, StoreError
+from harness.store.database import RunStore
 from harness.store.samples import SampleFilter, filter_examples, page_scores, tags
 from harness.store.where import WhereError
 from harness.store.write import add_run, forget, missing_runs, run_dirs
 from harness.view.synthetic import Spec, write_run
-from test_store_postgres import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -188,7 +188,7 @@ def test_filters_match_a_brute_force_reading_of_the_samples(store, tmp_path):
     assert expected and ids(where="rag.contains_answer = 0 and oracle.contains_answer = 1") == expected
     expected = [e for e in truth if (ok(e, "rag", "token_f1") or 0) > 0.3 or truth[e]["rag"]["faithfulness"][0] == "error"]
     assert ids(where="rag.token_f1 > 0.3 or rag.faithfulness is error") == expected
-    expected = [e for e in truth if not ok(e, "prompt", "contains_answer") == 1]
+    expected = [e for e in truth if ok(e, "prompt", "contains_answer") != 1]
     assert ids(where="not prompt.contains_answer = 1") == expected
     assert ids(where="prompt.recall@3 is undefined") == [e for e in truth if truth[e]["prompt"]["recall@3"][0] == "undefined"]
     errors = [e for e in truth if any(m[0] == "error" for s in truth[e].values() for m in s.values())]

@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import qa_rows, scripted_suite, write_suite
+
 from harness.cli import main
 from harness.store import read
 from harness.store.database import RunStore, StoreError

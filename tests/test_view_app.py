@@ -288,6 +288,9 @@ def _fake_decision(monkeypatch, analyse, render_html):
 
 
 def test_the_decision_section_is_shown_when_harness_decision_exists(monkeypatch, db):
+    import base64
+    import hashlib
+
     from markupsafe import Markup, escape
 
     seen = []
@@ -296,10 +299,24 @@ def test_the_decision_section_is_shown_when_harness_decision_exists(monkeypatch,
         seen.append(view.header.run_id)
         return {"winner": "oracle <b>"}
 
-    _fake_decision(monkeypatch, analyse, lambda decision: Markup("<p class='verdict'>") + escape(decision["winner"]) + Markup("</p>"))
+    def render_html(decision):
+        return (Markup('<section id="decision"><style>.verdict{color:#c62828}</style><p class="verdict">')
+                + escape(decision["winner"]) + Markup('<span style="background:#123456">x</span></p></section>'))
+
+    _fake_decision(monkeypatch, analyse, render_html)
     with RunStore.open(str(db), readonly=True) as store, TestClient(create_app(store, hosts=["testserver"])) as client:
-        html = get(client, "/runs/base1111")
-    assert "<p class='verdict'>oracle &lt;b&gt;</p>" in html and seen == ["base1111"]
+        response = client.get("/runs/base1111")
+        other = client.get("/runs/base1111/samples")
+    assert '<p class="verdict">oracle &lt;b&gt;<span' in response.text and seen == ["base1111"]
+    assert response.text.count('id="decision"') == 1  # the fragment's own section, not wrapped in ours
+
+    def source(css):
+        return "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+
+    policy = response.headers["content-security-policy"]
+    assert f"style-src 'self' {source('.verdict{color:#c62828}')} {source('background:#123456')} 'unsafe-hashes';" in policy
+    assert "script-src 'none'" in policy and "unsafe-inline" not in policy
+    assert other.headers["content-security-policy"] == CSP  # only the page with the section allows them
 
 
 def test_a_failing_decision_analysis_leaves_the_page_working(monkeypatch, db):

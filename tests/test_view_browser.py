@@ -163,3 +163,28 @@ def test_list_run_samples_example_compare_trend(server, browser):
     assert "c1c1c1c1" in chart.text and "c2c2c2c2" in chart.text
     assert [r.text.split()[0] for r in driver.find_elements(By.CSS_SELECTOR, "#trend-table tbody tr")] == ["new22222", "base1111"]
     untouched(driver)
+
+
+def test_the_decision_section_renders_under_the_csp(server, browser, monkeypatch):
+    """A decision fragment with its own <style> and style attributes (as harness.decision
+    writes it) is styled without 'unsafe-inline', and data inside it stays text."""
+    import sys
+    import types
+
+    from markupsafe import Markup, escape
+
+    module = types.ModuleType("harness.decision")
+    module.analyse = lambda view: f'{view.header.run_id} <script>document.title="pwned"</script>'
+    module.render_html = lambda text: (
+        Markup('<section class="decision" id="decision"><style>.decision .pick{color:#c62828}</style>'
+               '<h2>Decision</h2><p class="pick">') + escape(text)
+        + Markup('<span class="swatch" style="background:#123456">sw</span></p></section>'))
+    monkeypatch.setitem(sys.modules, "harness.decision", module)
+    base_url, _ = server
+    browser.get(base_url + "/runs/base1111")
+    pick = browser.find_element(By.CSS_SELECTOR, "#decision .pick")
+    assert pick.text.startswith('base1111 <script>document.title="pwned"</script>')
+    assert pick.value_of_css_property("color") == "rgba(198, 40, 40, 1)"
+    swatch = browser.find_element(By.CSS_SELECTOR, "#decision .swatch")
+    assert swatch.value_of_css_property("background-color") == "rgba(18, 52, 86, 1)"
+    untouched(browser)

@@ -8,8 +8,7 @@ describes each column.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-                        Text)
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 
 SCHEMA_VERSION = 1
 SNIPPET = 200

@@ -87,8 +87,17 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
     recorded directory is this run's."""
     from sqlalchemy import select
 
-    from harness.store.schema import (PER_RUN, example_tags, examples, run_metrics, run_systems, runs, samples,
-                                      scores, summary)
+    from harness.store.schema import (
+        PER_RUN,
+        example_tags,
+        examples,
+        run_metrics,
+        run_systems,
+        runs,
+        samples,
+        scores,
+        summary,
+    )
 
     with store.write() as connection:
         stale = [

@@ -15,13 +15,11 @@ from typing import Any, Awaitable, Callable
 from harness.errors import HarnessError
 from harness.store.database import RunStore, StoreError
 from harness.store.read import UnknownRun
-from harness.view.site import NotFound, Site
+from harness.view.site import NotFound, Site, content_security_policy
 from harness.view.texts import RunDirectoryMissing
 
-CSP = ("default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = content_security_policy()
 HEADERS = [
-    (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -31,7 +29,8 @@ LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
 
 
 class SecurityHeaders:
-    """Adds the headers above to every HTTP response."""
+    """Adds the headers above, and the CSP unless a page set its own (stricter than none: the
+    run page adds the hashes of the decision section's styles), to every HTTP response."""
 
     def __init__(self, app: Any):
         self.app = app
@@ -43,8 +42,10 @@ class SecurityHeaders:
 
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + HEADERS
+                headers = list(message.get("headers") or [])
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                message["headers"] = headers + HEADERS
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -16,12 +16,10 @@ from typing import Any, Callable
 from harness.errors import HarnessError
 
 WAIT_S = 1.0
-HTML_RENDERERS = [("harness.decision.render", ("render_html", "decision_html", "to_html")),
-                  ("harness.decision.html", ("render_html", "decision_html", "to_html")),
-                  ("harness.decision", ("render_html", "decision_html", "to_html"))]
-TEXT_RENDERERS = [("harness.decision.render", ("render_markdown", "decision_markdown", "to_markdown")),
-                  ("harness.decision.markdown", ("render_markdown", "decision_markdown", "to_markdown")),
-                  ("harness.decision", ("render_markdown", "decision_markdown", "to_markdown"))]
+# Where the renderers may live: the module first (the package attribute of the same name is
+# replaced by the submodule once that is imported), then the package's exports.
+HTML_RENDERERS = [("harness.decision.render_html", ("render_html",)), ("harness.decision", ("render_html",))]
+TEXT_RENDERERS = [("harness.decision.render_md", ("render_markdown",)), ("harness.decision", ("render_markdown",))]
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decision")
 
 
@@ -30,6 +28,26 @@ class DecisionSection:
     html: Any = None  # markupsafe.Markup built by harness.decision from escaped parts
     text: str | None = None  # a markdown rendering, shown as text
     note: str | None = None  # why there is no section (or that it is still computing)
+    styles: tuple[str, ...] = ()  # CSP hash sources for the fragment's own inline styles
+
+
+def style_sources(fragment: str) -> tuple[str, ...]:
+    """CSP sources that allow exactly the fragment's `<style>` blocks and `style` attributes,
+    and nothing else. The renderer escapes every string from the run (`<` becomes `&lt;`), so
+    these come from its own code; allowing them by hash keeps the page's CSP free of
+    'unsafe-inline'."""
+    import base64
+    import hashlib
+    import html
+    import re
+
+    def source(css: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+
+    blocks = re.findall(r"<style>(.*?)</style>", fragment, re.S)
+    attributes = [html.unescape(v) for v in re.findall(r'\sstyle="([^"]*)"', fragment)]
+    found = [source(css) for css in dict.fromkeys(blocks + attributes)]
+    return tuple(found + (["'unsafe-hashes'"] if attributes else []))
 
 
 def _find(candidates: list[tuple[str, tuple[str, ...]]]) -> Callable[[Any], str] | None:
@@ -60,7 +78,8 @@ def analyse(path: str) -> DecisionSection:
         decision = module.analyse(RunView.open(path))
         render_html = _find(HTML_RENDERERS)
         if render_html is not None:
-            return DecisionSection(html=Markup(render_html(decision)))
+            fragment = str(render_html(decision))
+            return DecisionSection(html=Markup(fragment), styles=style_sources(fragment))
         render_text = _find(TEXT_RENDERERS)
         if render_text is not None:
             return DecisionSection(text=render_text(decision))

@@ -72,9 +72,10 @@ def run_page(site: Site, request: Any) -> Any:
     charts = [] if run["missing"] else [(n, chart_title(n)) for n in chart_names(run["path"])]
     if not run["missing"]:
         site.texts.prefetch(run["path"])  # the samples and side-by-side views are a click away
+    decision = decision_section(site, run)
     return site.render(
-        "run.html", title=f"{run['suite_name']}: run {run['run_id'][:12]}", run=run, header=run["header_model"],
-        table=results(parts), charts=charts, decision=decision_section(site, run),
+        "run.html", styles=decision.styles, title=f"{run['suite_name']}: run {run['run_id'][:12]}", run=run,
+        header=run["header_model"], table=results(parts), charts=charts, decision=decision,
         previous=previous_run(site, run),
     )
 
@@ -83,7 +84,7 @@ def chart_file(site: Site, request: Any) -> Any:
     from starlette.responses import FileResponse
 
     from harness.report import CHARTS_DIR
-    
+
     run = read.get_run(site.store, read.resolve_run_id(site.store, request.path_params["run_id"]))
     name = request.path_params["name"]
     if run["missing"] or name not in chart_names(run["path"]):  # only a listed file: no path from the URL is opened

@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from harness.store import read
-from harness.store.samples import SampleFilter, WhereError, example_count, filter_examples, page_examples, page_scores, tags
+from harness.store.samples import (
+    SampleFilter,
+    WhereError,
+    example_count,
+    filter_examples,
+    page_examples,
+    page_scores,
+    tags,
+)
 from harness.view.pages.run import load_run
 from harness.view.site import Site, info_of
 from harness.view.texts import RunDirectoryMissing, RunTexts
