@@ -127,3 +127,30 @@ def test_a_read_only_store_on_postgres_refuses_writes_at_the_connection(postgres
         with pytest.raises(StoreError, match="read-only"):
             with store.errors(), store.engine.begin() as connection:
                 connection.execute(text("DELETE FROM runs"))
+
+
+def test_the_viewer_reads_a_postgres_store(postgres_url, tmp_path):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from harness.run import RunView
+    from harness.store.database import RunStore
+    from harness.store.write import add_run
+    from harness.view.app import create_app
+    from harness.view.synthetic import Spec, write_run
+
+    path = write_run(tmp_path / "run", Spec(run_id="pg-run", n_examples=12))
+    with RunStore.open(postgres_url) as store:
+        add_run(store, path)
+    rows = {}
+    for row in RunView.open(path).rows():
+        score = row["scores"]["contains_answer"]
+        rows.setdefault(row["example"]["id"], {})[row["system"]] = score["value"] if score["status"] == "ok" else None
+    expected = [e for e, s in rows.items() if s["rag"] == 0 and s["oracle"] == 1]
+    with RunStore.open(postgres_url, readonly=True) as store, TestClient(create_app(store, hosts=["testserver"])) as client:
+        assert "pg-run" in client.get("/").text
+        assert client.get("/runs/pg-run").status_code == 200
+        html = client.get("/runs/pg-run/samples?where=rag.contains_answer+%3D+0+and+oracle.contains_answer+%3D+1").text
+        assert f"<b>{len(expected)}</b> of 12 examples match" in html
+        assert all(f">{e}</code>" in html for e in expected)
+        assert client.get("/trends?suite=synthetic").status_code == 200
