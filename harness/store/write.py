@@ -112,7 +112,23 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
                             (scores, record.scores)):
             for start in range(0, len(rows), INSERT_BATCH):
                 connection.execute(table.insert(), rows[start:start + INSERT_BATCH])
+    refresh_statistics(store)
     return stale
+
+
+def refresh_statistics(store: RunStore) -> None:
+    """Planner statistics after a bulk insert. Without them PostgreSQL takes a fresh table for
+    empty and joins the filter's subqueries by nested loops: 1.7 s instead of 15 ms on a
+    10,000-sample run. SQLite's `PRAGMA optimize` does the same where it is worth it."""
+    from sqlalchemy import text
+
+    from harness.store.schema import example_tags, examples, samples, scores
+
+    with store.write() as connection:
+        if store.engine.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE " + ", ".join(t.name for t in (scores, samples, examples, example_tags))))
+        else:
+            connection.execute(text("PRAGMA optimize"))
 
 
 def forget(store: RunStore, run_ids: Iterable[str]) -> list[str]:
