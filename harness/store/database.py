@@ -49,8 +49,9 @@ class RunStore:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise StoreError(f"cannot create the run store's folder: {error.strerror}", where=location.shown) from None
-        if readonly and create:
-            cls(location, _engine(location, readonly=False), readonly=False).ensure_schema(create=True).close()
+        if readonly and create:  # a new store gets its tables first, through a writable connection
+            with cls(location, _engine(location, readonly=False), readonly=False) as maker:
+                maker.ensure_schema(create=True)
         store = cls(location, _engine(location, readonly=readonly), readonly)
         try:
             store.ensure_schema(create=create and not readonly)

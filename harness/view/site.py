@@ -67,11 +67,6 @@ def when(stamp: str | None) -> str:
         return stamp
 
 
-def clip(text: Any, limit: int) -> str:
-    text = "" if text is None else str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 class Memo:
     """A small thread-safe LRU for computed pages parts (comparisons, decision analyses)."""
 
@@ -121,6 +116,5 @@ def environment() -> Any:
                       trim_blocks=True, lstrip_blocks=True)
     from harness.report.data import kind_colour
 
-    env.globals.update(url=url, run_url=run_url, number=number, when=when, clip=clip, info_of=info_of,
-                       kind_colour=kind_colour)
+    env.globals.update(url=url, run_url=run_url, number=number, when=when, kind_colour=kind_colour)
     return env
