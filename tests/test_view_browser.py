@@ -85,6 +85,18 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def go(driver, element) -> None:
+    """Click a link or a submit button and wait for the next page: without the wait, a lookup
+    can still find the old page's elements, which go stale under it."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def untouched(driver) -> None:
     """No injected markup ran or became an element, and the console is clean."""
     assert "pwned" not in driver.title
@@ -104,14 +116,14 @@ def test_list_run_samples_example_compare_trend(server, browser):
     assert SUITE in driver.find_element(By.ID, "runs").text  # the suite name, as text
     untouched(driver)
 
-    links[0].click()  # -> the run
+    go(driver, links[0])  # -> the run
     assert driver.find_element(By.TAG_NAME, "h1").text.startswith(SUITE)
     results = driver.find_element(By.ID, "results")
     assert "contains_answer ↑" in results.text and len(results.find_elements(By.CSS_SELECTOR, "tbody tr")) == 3
     assert results.find_elements(By.CSS_SELECTOR, "td.best")
     untouched(driver)
 
-    driver.find_element(By.LINK_TEXT, "Samples").click()  # -> samples, filtered across systems
+    go(driver, driver.find_element(By.LINK_TEXT, "Samples"))  # -> samples, filtered across systems
     rows = {}
     for row in RunView.open(runs["new"]).rows():
         score = row["scores"]["contains_answer"]
@@ -120,7 +132,7 @@ def test_list_run_samples_example_compare_trend(server, browser):
     where = driver.find_element(By.NAME, "where")
     where.clear()
     where.send_keys("rag.contains_answer = 0 and oracle.contains_answer = 1")
-    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    go(driver, driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]"))
     assert driver.find_element(By.ID, "count").text.startswith(f"{len(expected)} of 30 examples match")
     assert [a.text for a in driver.find_elements(By.CSS_SELECTOR, "a.example-link")] == expected
     untouched(driver)
@@ -129,9 +141,9 @@ def test_list_run_samples_example_compare_trend(server, browser):
     where.clear()
     search = driver.find_element(By.NAME, "q")
     search.send_keys("pwned")
-    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    go(driver, driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]"))
     assert [a.text for a in driver.find_elements(By.CSS_SELECTOR, "a.example-link")] == ["q00000"]
-    driver.find_element(By.CSS_SELECTOR, "a.example-link").click()  # -> side by side
+    go(driver, driver.find_element(By.CSS_SELECTOR, "a.example-link"))  # -> side by side
     columns = driver.find_elements(By.CSS_SELECTOR, "section.column")
     assert [c.get_attribute("data-system") for c in columns] == ["prompt", "rag", "oracle"]
     assert '<script>document.title="pwned"</script>' in driver.find_element(By.ID, "input").text
@@ -140,24 +152,24 @@ def test_list_run_samples_example_compare_trend(server, browser):
     assert driver.find_elements(By.CSS_SELECTOR, ".context.relevant .relevant-badge") or rows["q00000"]["oracle"] == 0
     untouched(driver)
 
-    driver.find_element(By.LINK_TEXT, "Compare").click()  # -> compare the two runs
+    go(driver, driver.find_element(By.LINK_TEXT, "Compare"))  # -> compare the two runs
     Select(driver.find_element(By.NAME, "base")).select_by_value("base1111")
     Select(driver.find_element(By.NAME, "new")).select_by_value("new22222")
-    driver.find_element(By.CSS_SELECTOR, "#pick button[type=submit]").click()
+    go(driver, driver.find_element(By.CSS_SELECTOR, "#pick button[type=submit]"))
     deltas = driver.find_element(By.ID, "deltas")
     assert "contains_answer ↑" in deltas.text and "error_rate ↓" in deltas.text
     flips = driver.find_elements(By.CSS_SELECTOR, "a.flip-link")
     assert flips
     flipped = flips[0].text
-    flips[0].click()  # -> the flipped example, both runs side by side
+    go(driver, flips[0])  # -> the flipped example, both runs side by side
     assert driver.find_element(By.TAG_NAME, "h1").text.startswith(f"Example {flipped}")
     assert len(driver.find_elements(By.CSS_SELECTOR, "section.column")) == 6
     untouched(driver)
 
-    driver.find_element(By.LINK_TEXT, "Trends").click()  # -> a metric across the suite's runs
+    go(driver, driver.find_element(By.LINK_TEXT, "Trends"))  # -> a metric across the suite's runs
     Select(driver.find_element(By.NAME, "metric")).select_by_value("token_f1")
     Select(driver.find_element(By.NAME, "by")).select_by_value("commit")
-    driver.find_element(By.CSS_SELECTOR, "#trend-form button[type=submit]").click()
+    go(driver, driver.find_element(By.CSS_SELECTOR, "#trend-form button[type=submit]"))
     chart = driver.find_element(By.ID, "trend-chart")
     assert len(chart.find_elements(By.TAG_NAME, "circle")) == 6
     assert "c1c1c1c1" in chart.text and "c2c2c2c2" in chart.text
