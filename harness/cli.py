@@ -78,6 +78,8 @@ PLUGGED_COMMANDS = [
     ("gate", "harness.compare.gate_cli"),
     ("finetune", "harness.finetune.cli"),
     ("cache", "harness.gateway.cache_cli"),
+    ("runs", "harness.store.cli"),
+    ("view", "harness.view.cli"),
 ]
 
 

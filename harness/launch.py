@@ -15,6 +15,7 @@ from harness.plan import RunOptions, RunPlan, plan_run
 from harness.run import RunHeader, RunTally, RunView, RunWriter
 from harness.run.record import RecordedOptions
 from harness.runner import execute, new_header, record_artifacts, setup_systems
+from harness.store import register_finished
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
             started.append(header)
             return await execute(plan, run, header, RunTally())
 
-    return RunOutcome(Path(plan.out), run_sync(_until_done(main)))
+    return _registered(RunOutcome(Path(plan.out), run_sync(_until_done(main))))
 
 
 def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | None = None, progress: bool = True) -> RunOutcome:
@@ -76,7 +77,13 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
             started.append(header)
             return await execute(plan, run, header, tally, done)
 
-    return RunOutcome(Path(path), run_sync(_until_done(main)))
+    return _registered(RunOutcome(Path(path), run_sync(_until_done(main))))
+
+
+def _registered(outcome: RunOutcome) -> RunOutcome:
+    """Add the finished run to the run store (a store problem is a warning, never a failure)."""
+    register_finished(outcome.path)
+    return outcome
 
 
 def _check_same(plan: RunPlan, header: RunHeader, path: Path) -> None:

@@ -70,19 +70,31 @@ def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str 
     """The worker's charts; drawn here when there is no worker or it failed."""
     result = worker.result() if worker is not None else None
     if result is None:
+        return draw_charts(data)
+    rendered, missing = result
+    return rendered, chart_note(data, bool(missing))
+
+
+def draw_charts(data: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
+    """The charts drawn in this process, and the note the HTML shows above them."""
+    try:
         from harness.report.charts import render_charts
 
-        try:
-            return render_charts(data, data.path / CHARTS_DIR), None
-        except ModuleNotFoundError as error:  # the optional extra is missing
-            if not (error.name or "").startswith("matplotlib"):
-                raise
-            return [], MISSING_MATPLOTLIB
-    rendered, missing = result
-    return rendered, (MISSING_MATPLOTLIB if missing else None)
+        return render_charts(data, data.path / CHARTS_DIR), chart_note(data, False)
+    except ModuleNotFoundError as error:  # the optional extra is missing
+        if not (error.name or "").startswith("matplotlib"):
+            raise
+        return [], chart_note(data, True)
 
 
-MISSING_MATPLOTLIB = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
+def chart_note(data: Any, missing_matplotlib: bool) -> str | None:
+    """What the HTML says above the charts: the missing extra, or the metrics without a bar chart."""
+    if missing_matplotlib:
+        return "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
+    from harness.report.charts import charts_left_out  # matplotlib itself is not imported here
+
+    left = charts_left_out(data)
+    return f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

@@ -244,6 +244,11 @@ def planned_charts(data: RunData) -> list[tuple[str, str, Callable[[], Any]]]:
     return plans
 
 
+def charts_left_out(data: RunData) -> list[str]:
+    """Quality metrics without a bar chart of their own (the tables show every metric)."""
+    return data.main_metrics()[CHART_METRICS_LIMIT:]
+
+
 def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:
     """Save every chart as PNG into `folder`; returns (path, title, png bytes) for the HTML report."""
     folder.mkdir(parents=True, exist_ok=True)

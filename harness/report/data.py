@@ -67,6 +67,7 @@ class SampleStats:
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
+        self.judges: dict[str, dict[str, Any]] = {}  # score name -> the first `detail` naming its judge
 
     def tag_counts(self) -> dict[str, int]:
         return {t: len(ids) for t, ids in self.tag_ids.items()}
@@ -84,7 +85,12 @@ class SampleStats:
                 ids = self.tag_ids[tag] = set()
             ids.add(example_id)
         for metric, score in (row.get("scores") or {}).items():
-            if not score or score.get("status") != "ok" or score.get("value") is None:
+            if not score:
+                continue
+            detail = score.get("detail")
+            if detail and metric not in self.judges and detail.get("judge"):
+                self.judges[metric] = detail
+            if score.get("status") != "ok" or score.get("value") is None:
                 continue
             value = float(score["value"])
             for tag in tags:

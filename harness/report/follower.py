@@ -161,7 +161,7 @@ def _serve(stdin: IO[str]) -> dict[str, Any] | None:
 
 
 def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
-    from harness.report import write_html, write_markdown
+    from harness.report import draw_charts, write_html, write_markdown
     from harness.report.data import RunData, SampleStats
     from harness.report.pages import PageWriter
     from harness.run import RunView
@@ -207,18 +207,7 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
             pages = write_sample_pages(data, data.rows(), run_dir)
         else:
             pages = rebuilt[0].close()
-    rendered, note = [], None
-    if order.get("charts", True):
-        from harness.report import CHARTS_DIR, MISSING_MATPLOTLIB
-
-        try:
-            from harness.report.charts import render_charts
-
-            rendered = render_charts(data, run_dir / CHARTS_DIR)
-        except ModuleNotFoundError as error:
-            if not (error.name or "").startswith("matplotlib"):
-                raise
-            note = MISSING_MATPLOTLIB
+    rendered, note = draw_charts(data) if order.get("charts", True) else ([], None)
     written = [write_markdown(data), *write_html(data, pages, rendered, note)]
     return {"written": [str(path) for path in written]}
 
