@@ -182,3 +182,58 @@ def test_the_heap_is_frozen_only_by_the_command(tmp_path: Path) -> None:
     """gc.freeze would leak a notebook's (or this test process's) objects: only `harness` uses it."""
     run_suite(tagged_suite(tmp_path, 4), tmp_path / "run")
     assert gc.get_freeze_count() == 0
+
+
+def store_rows(run_id: str) -> dict[str, list[tuple]]:
+    """Every row the default store keeps for `run_id` (registration time left out)."""
+    from sqlalchemy import select
+
+    from harness.store.database import RunStore
+    from harness.store.schema import PER_RUN
+
+    with RunStore.open() as store, store.read() as connection:
+        out = {}
+        for table in PER_RUN:
+            columns = [c for c in table.c if c.name != "registered_at"]
+            out[table.name] = sorted(tuple(map(repr, row)) for row in connection.execute(
+                select(*columns).where(table.c.run_id == run_id)))
+        return out
+
+
+def test_the_run_is_stored_as_it_is_written_as_harness_runs_add_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.store.write
+    from harness.run import RunView
+    from harness.store.database import RunStore
+    from harness.store.write import add_run
+
+    def not_again(path: object) -> None:
+        raise AssertionError("registered while written: the runner must not read the run again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(harness.store.write, "register_finished", not_again)
+        run = run_suite(tagged_suite(tmp_path, 30), tmp_path / "run")
+    run_id = RunView.open(run).header.run_id
+    while_written = store_rows(run_id)
+    assert len(while_written["samples"]) == 90 and len(while_written["runs"]) == 1
+    with RunStore.open() as store:
+        add_run(store, run, force=True)
+    assert store_rows(run_id) == while_written
+
+
+def test_an_abandoned_follower_leaves_nothing_in_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.store.write
+    from harness.report.follower import _follow
+    from test_report_data import make_run
+
+    monkeypatch.setattr(harness.store.write, "INSERT_BATCH", 5)  # rows go in before the end
+    run = make_run(tmp_path / "run")
+    batches = []
+    original = harness.store.write.Registration._insert
+    monkeypatch.setattr(harness.store.write.Registration, "_insert",
+                        lambda self, record: (original(self, record), batches.append(len(record.scores))))
+    read, write = os.pipe()
+    os.close(write)  # the runner is gone before the run ended
+    with os.fdopen(read, encoding="utf-8") as order:
+        assert _follow(run, order) is None
+    assert len(batches) >= 3  # samples went to the store in batches before the runner gave up
+    assert all(rows == [] for rows in store_rows("handmade").values())

@@ -9,9 +9,13 @@ only the run directory, as `harness report` does, with the same code, so the fil
 If the pages were laid out for another headline metric or other systems than the finished run
 has (the first samples decide the layout), they are rebuilt in one more pass.
 
+It also adds the run to the run store as samples arrive (`StoreFeed`), so registering a finished
+run costs its end almost nothing and no memory grows with it.
+
 Protocol: the runner writes {"run_dir": path} when the run directory exists (the command starts
 the follower earlier, so its imports overlap the planning), then {"charts": bool} when the run
-is written; the follower answers with one JSON line, {"written": [paths]} or {"error": text}.
+is written; the follower answers with one JSON line, {"written": [paths], "stored": bool} or
+{"error": text}.
 stdin closed before that: the run is abandoned and nothing is written. Whatever goes wrong
 here, the runner writes the reports itself.
 """
@@ -47,6 +51,7 @@ class ReportFollower:
 
     def __init__(self, process: subprocess.Popen[str]):
         self.process = process
+        self.run_dir: Path | None = None
 
     @classmethod
     def start(cls, run_dir: Path) -> "ReportFollower | None":
@@ -63,6 +68,7 @@ class ReportFollower:
         except (OSError, ValueError):
             follower.stop()
             return None
+        follower.run_dir = Path(run_dir)
         return follower
 
     @classmethod
@@ -92,6 +98,10 @@ class ReportFollower:
             answer = None
         if self.process.returncode != 0 or not isinstance(answer, dict) or "written" not in answer:
             return None
+        if answer.get("stored") and self.run_dir is not None:
+            from harness.store import mark_registered
+
+            mark_registered(self.run_dir)  # added as it was written: nothing left to register
         return [Path(p) for p in answer["written"]]
 
     def stop(self) -> None:
@@ -122,6 +132,7 @@ class SampleFollower:
         self.rest = b""
         self.number = 0
         self.seen: set[tuple[str, str]] = set()
+        self.duplicates = 0
 
     def new_rows(self) -> Iterator[dict[str, Any]]:
         from harness.errors import HarnessError
@@ -146,6 +157,7 @@ class SampleFollower:
                 raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
             key = (row["system"], str(row["example"]["id"]))
             if key in self.seen:
+                self.duplicates += 1
                 continue
             self.seen.add(key)
             yield row
@@ -169,6 +181,7 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
     header = RunView.open(run_dir).header
     follower, stats = SampleFollower(run_dir / "samples.jsonl"), SampleStats()
     writer: PageWriter | None = None
+    store = StoreFeed(header.run_id)
 
     def take() -> None:
         nonlocal writer
@@ -178,16 +191,22 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
                 layout = [{"system": row["system"], "metric": name} for name in row.get("scores") or {}]
                 writer = PageWriter(RunData(run_dir, header, layout), run_dir)
             writer.add(row)
+            store.add(row)
 
-    while True:
-        take()
-        if select.select([stdin], [], [], POLL_S)[0]:
-            line = stdin.readline()
-            if not line.strip():
-                return None  # the runner is gone or gave up: write nothing
-            order = json.loads(line)
-            break
-    take()  # the last lines, written before the runner said so
+    try:
+        while True:
+            take()
+            if select.select([stdin], [], [], POLL_S)[0]:
+                line = stdin.readline()
+                if not line.strip():
+                    store.abandon()
+                    return None  # the runner is gone or gave up: write nothing
+                order = json.loads(line)
+                break
+        take()  # the last lines, written before the runner said so
+    except BaseException:
+        store.abandon()
+        raise
     data = RunData.with_stats(run_dir, stats)  # the final run.json and summary.csv
     same = writer is not None and (writer.headline, writer.systems, writer.kinds) == (
         data.headline() or "", data.systems, data.kinds)
@@ -209,7 +228,57 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
             pages = rebuilt[0].close()
     rendered, note = draw_charts(data) if order.get("charts", True) else ([], None)
     written = [write_markdown(data), *write_html(data, pages, rendered, note)]
-    return {"written": [str(path) for path in written]}
+    return {"written": [str(path) for path in written], "stored": store.finish(run_dir, follower.duplicates)}
+
+
+class StoreFeed:
+    """The run added to the run store as its samples arrive (harness.store.write.Registration).
+    Any store problem only switches this off: the runner then registers the run the usual way,
+    which reports the problem."""
+
+    def __init__(self, run_id: str):
+        self.registration: Any = None
+        try:
+            from harness.store.location import store_off
+
+            if not store_off():
+                from harness.store.database import RunStore
+                from harness.store.write import Registration
+
+                self.store = RunStore.open()
+                self.registration = Registration(self.store, run_id)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            self.registration = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self.registration is not None:
+            try:
+                self.registration.add(row)
+            except Exception:  # noqa: BLE001 - see the class docstring
+                self.abandon()
+
+    def finish(self, run_dir: Path, duplicates: int) -> bool:
+        """Add the run's own rows; whether the run is now in the store."""
+        if self.registration is None:
+            return False
+        from harness.run import RunView
+
+        try:
+            self.registration.finish(RunView.open(run_dir), duplicates=duplicates)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            self.abandon()
+            return False
+        self.store.close()
+        return True
+
+    def abandon(self) -> None:
+        if self.registration is not None:
+            registration, self.registration = self.registration, None
+            try:
+                registration.abandon()
+            except Exception:  # noqa: BLE001, S110 - the runner registers the run the usual way
+                pass
+            self.store.close()
 
 
 def _import_charts() -> None:
@@ -220,6 +289,8 @@ def _import_charts() -> None:
         import harness.report.pages  # noqa: F401
         import harness.report.tables  # noqa: F401
         import harness.run  # noqa: F401
+        import harness.store.write  # noqa: F401
+        import sqlalchemy  # noqa: F401
         import matplotlib.figure  # noqa: F401 - the slow import, done while the run still goes
 
         import harness.report.charts  # noqa: F401

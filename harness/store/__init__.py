@@ -23,11 +23,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from harness.store.database import RunStore, StoreError
 
-__all__ = ["RunStore", "StoreError", "register_finished"]
+__all__ = ["RunStore", "StoreError", "mark_registered", "register_finished"]
+
+
+# runs the report follower added to the store while they were written (see `mark_registered`)
+_registered_while_written: set[str] = set()
+
+
+def mark_registered(path: object) -> None:
+    """The run at `path` was added to the store as it was written (harness.report.follower):
+    `register_finished` then has nothing left to do (and this process need not load SQLAlchemy)."""
+    from pathlib import Path
+
+    _registered_while_written.add(str(Path(str(path)).resolve()))
 
 
 def register_finished(path: object) -> None:
     """Add a run that just finished to the default store; never raises (see `write`)."""
+    from pathlib import Path
+
+    try:
+        key = str(Path(str(path)).resolve())
+    except OSError:
+        key = None
+    if key in _registered_while_written:
+        _registered_while_written.discard(key)
+        return
     from harness.store.write import register_finished as register
 
     register(path)

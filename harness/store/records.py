@@ -84,30 +84,33 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def record_of(view: RunView, *, registered_at: str) -> RunRecord:
-    """Every row the store keeps for the run in `view`."""
-    from harness.report.data import HEADLINE
+class RecordBuilder:
+    """The store's rows of one run, built one sample at a time. `record_of` streams a `RunView`
+    through it; a run being written is registered through it as its samples arrive
+    (`harness.store.write.Registration`), its per-sample rows taken in batches (`take`)."""
 
-    stamp = fingerprint(view.path)  # before reading: a run still being written is re-read next time
-    header = view.header
-    run_id = header.run_id
-    record = RunRecord(run={})
-    examples: dict[str, dict[str, Any]] = {}
-    per_system: dict[str, list[int]] = {}
-    metric_order: dict[str, None] = {}
-    for row in view.rows():
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        self.record = RunRecord(run={})
+        self.positions: dict[str, int] = {}  # example id -> position (first seen)
+        self.per_system: dict[str, list[int]] = {}
+        self.metric_order: dict[str, None] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        run_id, record = self.run_id, self.record
         system, example = row["system"], row["example"]
         example_id = str(example["id"])
-        if example_id not in examples:
+        if example_id not in self.positions:
             tags = [str(t) for t in (example.get("tags") or [])]
-            examples[example_id] = {
-                "run_id": run_id, "example_id": example_id, "position": len(examples),
+            self.positions[example_id] = len(self.positions)
+            record.examples.append({
+                "run_id": run_id, "example_id": example_id, "position": self.positions[example_id],
                 "digest": example_digest(example), "tags": _json(tags), "snippet": snippet(example.get("input")),
-            }
+            })
             record.tags += [{"run_id": run_id, "tag": t, "example_id": example_id} for t in dict.fromkeys(tags)]
         response = row.get("response") or {}
         failed = bool(response.get("error"))
-        counts = per_system.setdefault(system, [0, 0])
+        counts = self.per_system.setdefault(system, [0, 0])
         counts[0] += 1
         counts[1] += failed
         usage = response.get("usage") or {}
@@ -120,60 +123,84 @@ def record_of(view: RunView, *, registered_at: str) -> RunRecord:
             "cost_usd": _number(response.get("cost_usd")),
         })
         for metric, score in (row.get("scores") or {}).items():
-            metric_order[metric] = None
+            self.metric_order[metric] = None
             status, value = _status(score)
             record.scores.append({
                 "run_id": run_id, "system": system, "metric": metric, "example_id": example_id,
                 "status": status, "value": value,
             })
-    record.examples = list(examples.values())
-    summary_rows = view.summary()
-    record.summary = [{"run_id": run_id, **row.model_dump()} for row in summary_rows]
-    for row in summary_rows:
-        metric_order[row.metric] = None
-    for position, metric in enumerate(metric_order):
-        info = header.info(metric)
-        record.metrics.append({
-            "run_id": run_id, "metric": metric, "position": position,
-            "higher_is_better": info.higher_is_better, "unit": info.unit, "grp": info.group,
-        })
-    names = list(dict.fromkeys([*header.systems, *per_system, *(r.system for r in summary_rows)]))
-    for position, system in enumerate(names):
-        model = header.systems.get(system, {}).get("model")
-        n, errors = per_system.get(system, [0, 0])
-        record.systems.append({
-            "run_id": run_id, "system": system, "position": position, "kind": header.kind(system),
-            "model": model if isinstance(model, str) else None, "n_samples": n, "n_errors": errors,
-        })
-    quality = [m["metric"] for m in record.metrics if m["higher_is_better"]]  # as report.md's headline
-    headline = next((m for m in HEADLINE if m in quality), quality[0] if quality else None)
-    means = [r.mean for r in summary_rows if r.metric == headline and r.mean is not None]
-    record.run = {
-        "run_id": run_id,
-        "path": str(view.path.resolve()),
-        "suite_name": header.suite.name,
-        "suite_hash": header.suite.content_hash,
-        "suite_path": header.suite.path,
-        "status": header.status,
-        "started_at": utc(header.started_at) or "",
-        "ended_at": utc(header.ended_at),
-        "git_commit": header.git.commit,
-        "git_dirty": header.git.dirty,
-        "n_planned": header.counts.planned,
-        "n_done": header.counts.done,
-        "n_errors": header.counts.errors,
-        "n_examples": len(examples),
-        "n_systems": len(names),
-        "n_warnings": len(header.warnings),
-        "n_degraded": len(header.degraded),
-        "duplicates": view.duplicates,
-        "headline_metric": headline,
-        "headline_best": max(means) if means else None,
-        "fingerprint": stamp,
-        "header": header.model_dump_json(),
-        "registered_at": registered_at,
-    }
-    return record
+
+    def pending(self) -> int:
+        record = self.record
+        return len(record.examples) + len(record.tags) + len(record.samples) + len(record.scores)
+
+    def take(self) -> RunRecord:
+        """The per-sample rows gathered since the last call (the builder keeps its counts)."""
+        taken, self.record = self.record, RunRecord(run={})
+        return taken
+
+    def finish(self, view: RunView, *, registered_at: str, stamp: str, duplicates: int) -> RunRecord:
+        """The run's own rows (run, systems, metrics, summary), with the per-sample rows not taken."""
+        from harness.report.data import HEADLINE
+
+        header, record, run_id = view.header, self.record, self.run_id
+        summary_rows = view.summary()
+        record.summary = [{"run_id": run_id, **row.model_dump()} for row in summary_rows]
+        metric_order = dict(self.metric_order)
+        for row in summary_rows:
+            metric_order[row.metric] = None
+        for position, metric in enumerate(metric_order):
+            info = header.info(metric)
+            record.metrics.append({
+                "run_id": run_id, "metric": metric, "position": position,
+                "higher_is_better": info.higher_is_better, "unit": info.unit, "grp": info.group,
+            })
+        names = list(dict.fromkeys([*header.systems, *self.per_system, *(r.system for r in summary_rows)]))
+        for position, system in enumerate(names):
+            model = header.systems.get(system, {}).get("model")
+            n, errors = self.per_system.get(system, [0, 0])
+            record.systems.append({
+                "run_id": run_id, "system": system, "position": position, "kind": header.kind(system),
+                "model": model if isinstance(model, str) else None, "n_samples": n, "n_errors": errors,
+            })
+        quality = [m["metric"] for m in record.metrics if m["higher_is_better"]]  # as report.md's headline
+        headline = next((m for m in HEADLINE if m in quality), quality[0] if quality else None)
+        means = [r.mean for r in summary_rows if r.metric == headline and r.mean is not None]
+        record.run = {
+            "run_id": run_id,
+            "path": str(view.path.resolve()),
+            "suite_name": header.suite.name,
+            "suite_hash": header.suite.content_hash,
+            "suite_path": header.suite.path,
+            "status": header.status,
+            "started_at": utc(header.started_at) or "",
+            "ended_at": utc(header.ended_at),
+            "git_commit": header.git.commit,
+            "git_dirty": header.git.dirty,
+            "n_planned": header.counts.planned,
+            "n_done": header.counts.done,
+            "n_errors": header.counts.errors,
+            "n_examples": len(self.positions),
+            "n_systems": len(names),
+            "n_warnings": len(header.warnings),
+            "n_degraded": len(header.degraded),
+            "duplicates": duplicates,
+            "headline_metric": headline,
+            "headline_best": max(means) if means else None,
+            "fingerprint": stamp,
+            "header": header.model_dump_json(),
+            "registered_at": registered_at,
+        }
+        return record
+
+
+def record_of(view: RunView, *, registered_at: str) -> RunRecord:
+    """Every row the store keeps for the run in `view`."""
+    stamp = fingerprint(view.path)  # before reading: a run still being written is re-read next time
+    builder = RecordBuilder(view.header.run_id)
+    for row in view.rows():
+        builder.add(row)
+    return builder.finish(view, registered_at=registered_at, stamp=stamp, duplicates=view.duplicates)
 
 
 def _json(value: Any) -> str:

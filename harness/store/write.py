@@ -116,6 +116,74 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
     return stale
 
 
+class Registration:
+    """A run added to the store while it is written (by the process following samples.jsonl):
+    per-sample rows go in as batches of INSERT_BATCH rows, each its own short transaction, so
+    memory stays flat and the end of the run only adds the run's own rows. Until then the run
+    has no `runs` row, and every reader reaches samples through it, so a half-added run is
+    never seen; `abandon` removes its rows."""
+
+    def __init__(self, store: RunStore, run_id: str):
+        from harness.store.records import RecordBuilder
+        from harness.store.schema import PER_RUN
+
+        self.store = store
+        self.builder = RecordBuilder(run_id)
+        with store.write() as connection:  # a resumed run is read again from its first sample
+            for table in PER_RUN:
+                connection.execute(table.delete().where(table.c.run_id == run_id))
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.builder.add(row)
+        if self.builder.pending() >= INSERT_BATCH:
+            self._insert(self.builder.take())
+
+    def _insert(self, record: RunRecord) -> None:
+        from harness.store.schema import example_tags, examples, samples, scores
+
+        with self.store.write() as connection:
+            for table, rows in ((examples, record.examples), (example_tags, record.tags), (samples, record.samples),
+                                (scores, record.scores)):
+                if rows:
+                    connection.execute(table.insert(), rows)
+
+    def finish(self, view: RunView, *, duplicates: int) -> None:
+        """The run's own rows and the last samples, in one transaction: the run appears whole."""
+        from sqlalchemy import select
+
+        from harness.store.records import fingerprint
+        from harness.store.schema import PER_RUN, run_metrics, run_systems, runs, summary
+
+        stamp = fingerprint(view.path)
+        record = self.builder.finish(view, registered_at=now(), stamp=stamp, duplicates=duplicates)
+        self._insert(record)  # the last samples first: still invisible without the run's row
+        with self.store.write() as connection:
+            stale = [
+                r for r in connection.execute(select(runs.c.run_id).where(runs.c.path == record.run["path"])).scalars()
+                if r != record.run_id
+            ]
+            for table in PER_RUN:
+                if stale:
+                    connection.execute(table.delete().where(table.c.run_id.in_(stale)))
+            connection.execute(runs.insert(), [record.run])
+            for table, rows in ((run_systems, record.systems), (run_metrics, record.metrics), (summary, record.summary)):
+                if rows:
+                    connection.execute(table.insert(), rows)
+        refresh_statistics(self.store)
+
+    def abandon(self) -> None:
+        forget_rows(self.store, self.builder.run_id)
+
+
+def forget_rows(store: RunStore, run_id: str) -> None:
+    from harness.store.schema import PER_RUN
+
+    with store.write() as connection:
+        for table in PER_RUN:
+            connection.execute(table.delete().where(table.c.run_id == run_id))
+
+
+
 def refresh_statistics(store: RunStore) -> None:
     """Planner statistics after a bulk insert. Without them PostgreSQL takes a fresh table for
     empty and joins the filter's subqueries by nested loops: 1.7 s instead of 15 ms on a
@@ -157,6 +225,7 @@ def register_finished(path: Any) -> None:
 
     if store_off():
         return
+
     try:
         with RunStore.open() as store:
             add_run(store, path, force=True)
