@@ -111,10 +111,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit <= 0:
         raise HarnessError("--limit must be greater than 0")
-    if not args.no_report and cli_process.enabled():
+    if cli_process.enabled():
         from harness.report.follower import start_early
 
-        start_early()  # the report process imports while the run is planned
+        start_early(reports=not args.no_report)  # the report process imports while the run is planned
     if args.resume:
         if args.suite:
             raise HarnessError("give either a suite or --resume RUN_DIR, not both")

@@ -148,8 +148,8 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
             progress.advance(name, failed=failed)
 
     status = "failed"  # unless the work ends normally or is cancelled
-    # the reports are written by a process that follows samples.jsonl as it grows
-    report = start_report_follower(run.path) if plan.options.reports else None
+    # reports (and the run store's rows) are written by a process following samples.jsonl
+    report = start_report_follower(run.path, plan.options.reports)
     warm_imports(FINISH_MODULES)
     workers = [asyncio.ensure_future(worker()) for _ in range(max(64, 4 * plan.suite.settings.concurrency))]
     try:
@@ -190,11 +190,12 @@ def warm_imports(modules: tuple[str, ...]) -> None:
     threading.Thread(target=load, name="harness-warm-imports", daemon=True).start()
 
 
-def start_report_follower(path: Path) -> Any:
-    """The process that writes the reports while the run goes on (harness.report.follower)."""
-    from harness.report.follower import ReportFollower
+def start_report_follower(path: Path, reports: bool) -> Any:
+    """The process that writes the reports and adds the run to the run store while the run goes
+    on (harness.report.follower); None when neither is wanted."""
+    from harness.report.follower import ReportFollower, wanted
 
-    return ReportFollower.start(path)
+    return ReportFollower.start(path, reports=reports) if wanted(reports) else None
 
 
 def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True,
@@ -214,11 +215,10 @@ def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, r
         header.status = status  # type: ignore[assignment]
         header.ended_at = now()
         run.write_header(header)
-        if not reports:
-            return header
         following, follower = follower, None  # used up here
-        if following is not None and following.finish() is not None:
-            return header
+        done = following.finish(charts=reports) if following is not None else None
+        if not reports or done is not None:
+            return header  # (a run the follower could not store is stored by launch, as usual)
         from harness.report import write_reports  # lazy: matplotlib loads only in the chart worker
 
         try:

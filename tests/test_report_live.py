@@ -237,3 +237,19 @@ def test_an_abandoned_follower_leaves_nothing_in_the_store(tmp_path: Path, monke
         assert _follow(run, order) is None
     assert len(batches) >= 3  # samples went to the store in batches before the runner gave up
     assert all(rows == [] for rows in store_rows("handmade").values())
+
+
+def test_a_run_without_reports_is_still_stored_by_the_follower(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.store.write
+    from harness.launch import start_run
+    from harness.plan import RunOptions
+    from harness.run import RunView
+
+    def not_again(path: object) -> None:
+        raise AssertionError("registered while written: the runner must not read the run again")
+
+    monkeypatch.setattr(harness.store.write, "register_finished", not_again)
+    run = tmp_path / "run"
+    start_run(tagged_suite(tmp_path, 12), RunOptions(out=run, progress=False, use_cache=False, reports=False))
+    assert not (run / "report.html").exists() and not (run / PAGES_DIR).exists()
+    assert len(store_rows(RunView.open(run).header.run_id)["samples"]) == 36

@@ -38,12 +38,21 @@ POLL_S = 0.05
 _waiting: "ReportFollower | None" = None  # started ahead by the command, not yet given a run
 
 
-def start_early() -> None:
+def wanted(reports: bool) -> bool:
+    """Whether a run needs a follower: for its reports, or to add it to the run store."""
+    if reports:
+        return True
+    from harness.store.location import store_off
+
+    return not store_off()
+
+
+def start_early(*, reports: bool) -> None:
     """Start the follower now, before the run is planned, so its imports overlap the planning
     (the `harness run` command only: elsewhere an unused follower would linger)."""
     global _waiting
-    if _waiting is None:
-        _waiting = ReportFollower._spawn()
+    if _waiting is None and wanted(reports):
+        _waiting = ReportFollower._spawn(reports=reports)
 
 
 class ReportFollower:
@@ -54,16 +63,18 @@ class ReportFollower:
         self.run_dir: Path | None = None
 
     @classmethod
-    def start(cls, run_dir: Path) -> "ReportFollower | None":
-        """A follower for `run_dir` (the one started early, if any); None if none can start."""
+    def start(cls, run_dir: Path, *, reports: bool = True) -> "ReportFollower | None":
+        """A follower for `run_dir` (the one started early, if any); None if none can start.
+        Without `reports` it only adds the run to the run store."""
         global _waiting
         follower, _waiting = _waiting, None
         if follower is None or follower.process.poll() is not None:
-            follower = cls._spawn()
+            follower = cls._spawn(reports=reports)
         if follower is None:
             return None
         try:
-            follower.process.stdin.write(json.dumps({"run_dir": str(Path(run_dir).resolve())}) + "\n")  # type: ignore[union-attr]
+            order = {"run_dir": str(Path(run_dir).resolve()), "reports": reports}
+            follower.process.stdin.write(json.dumps(order) + "\n")  # type: ignore[union-attr]
             follower.process.stdin.flush()  # type: ignore[union-attr]
         except (OSError, ValueError):
             follower.stop()
@@ -72,13 +83,14 @@ class ReportFollower:
         return follower
 
     @classmethod
-    def _spawn(cls) -> "ReportFollower | None":
+    def _spawn(cls, *, reports: bool) -> "ReportFollower | None":
         paths = [p or os.getcwd() for p in sys.path]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "harness.report.follower"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+                [sys.executable, "-m", "harness.report.follower", *([] if reports else ["--store-only"])],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                encoding="utf-8", env=env,
             )
         except OSError:
             return None
@@ -163,16 +175,17 @@ class SampleFollower:
             yield row
 
 
-def _serve(stdin: IO[str]) -> dict[str, Any] | None:
+def _serve(stdin: IO[str], *, store_only: bool = False) -> dict[str, Any] | None:
     """Imports while waiting for the run directory, then follows it."""
-    threading.Thread(target=_import_charts, daemon=True).start()  # while the run is planned, then goes
+    threading.Thread(target=_warm_imports, args=(not store_only,), daemon=True).start()  # while the run is planned
     line = stdin.readline()
     if not line.strip():
         return None  # never given a run (it failed before starting)
-    return _follow(Path(json.loads(line)["run_dir"]), stdin)
+    order = json.loads(line)
+    return _follow(Path(order["run_dir"]), stdin, reports=order.get("reports", True))
 
 
-def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
+def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str, Any] | None:
     from harness.report import draw_charts, write_html, write_markdown
     from harness.report.data import RunData, SampleStats
     from harness.report.pages import PageWriter
@@ -186,12 +199,14 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
     def take() -> None:
         nonlocal writer
         for row in follower.new_rows():
+            store.add(row)
+            if not reports:
+                continue
             stats.add_row(row)
             if writer is None:  # laid out from the first sample's metrics (all samples carry them)
                 layout = [{"system": row["system"], "metric": name} for name in row.get("scores") or {}]
                 writer = PageWriter(RunData(run_dir, header, layout), run_dir)
             writer.add(row)
-            store.add(row)
 
     try:
         while True:
@@ -207,6 +222,8 @@ def _follow(run_dir: Path, stdin: IO[str]) -> dict[str, Any] | None:
     except BaseException:
         store.abandon()
         raise
+    if not reports:
+        return {"written": [], "stored": store.finish(run_dir, follower.duplicates)}
     data = RunData.with_stats(run_dir, stats)  # the final run.json and summary.csv
     same = writer is not None and (writer.headline, writer.systems, writer.kinds) == (
         data.headline() or "", data.systems, data.kinds)
@@ -281,26 +298,24 @@ class StoreFeed:
             self.store.close()
 
 
-def _import_charts() -> None:
-    try:
-        import harness.report  # noqa: F401
-        import harness.report.data  # noqa: F401
-        import harness.report.html  # noqa: F401
-        import harness.report.pages  # noqa: F401
-        import harness.report.tables  # noqa: F401
-        import harness.run  # noqa: F401
-        import harness.store.write  # noqa: F401
-        import sqlalchemy  # noqa: F401
-        import matplotlib.figure  # noqa: F401 - the slow import, done while the run still goes
+def _warm_imports(reports: bool) -> None:
+    """What the follower will need, imported while the runner still plans."""
+    import importlib
 
-        import harness.report.charts  # noqa: F401
-    except Exception:  # noqa: BLE001, S110 - the real import, later, reports any problem
-        pass
+    names = ["harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy"]
+    if reports:
+        names += ["harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
+                  "harness.report.tables", "matplotlib.figure", "harness.report.charts"]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - the real import, later, reports any problem
+            continue
 
 
 if __name__ == "__main__":
     try:
-        answer = _serve(sys.stdin)
+        answer = _serve(sys.stdin, store_only="--store-only" in sys.argv[1:])
         code = 0
     except Exception as error:  # noqa: BLE001 - reported to the runner, which writes the reports itself
         answer, code = {"error": f"{type(error).__name__}: {error}"}, 1
