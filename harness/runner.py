@@ -146,6 +146,7 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
             failed = response.error is not None
             tally.add(name, failed, scores)
             progress.advance(name, failed=failed)
+            del response, scores  # not held while this worker waits for its next call
 
     status = "failed"  # unless the work ends normally or is cancelled
     # reports (and the run store's rows) are written by a process following samples.jsonl
