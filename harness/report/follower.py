@@ -143,7 +143,8 @@ class SampleFollower:
         self.offset = 0
         self.rest = b""
         self.number = 0
-        self.seen: set[tuple[str, str]] = set()
+        self.seen: dict[str, set[str]] = {}  # system -> example ids (one string object per id)
+        self.ids: dict[str, str] = {}
         self.duplicates = 0
 
     def new_rows(self) -> Iterator[dict[str, Any]]:
@@ -167,11 +168,15 @@ class SampleFollower:
             if not isinstance(row, dict) or not isinstance(row.get("system"), str) \
                     or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
                 raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
-            key = (row["system"], str(row["example"]["id"]))
-            if key in self.seen:
+            example_id = str(row["example"]["id"])
+            example_id = self.ids.setdefault(example_id, example_id)
+            if isinstance(row["example"]["id"], str):
+                row["example"]["id"] = example_id  # one string per id, whoever keeps it
+            seen = self.seen.setdefault(row["system"], set())
+            if example_id in seen:
                 self.duplicates += 1
                 continue
-            self.seen.add(key)
+            seen.add(example_id)
             yield row
 
 
