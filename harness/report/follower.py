@@ -212,6 +212,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
                 layout = [{"system": row["system"], "metric": name} for name in row.get("scores") or {}]
                 writer = PageWriter(RunData(run_dir, header, layout), run_dir)
             writer.add(row)
+        store.tick()
 
     try:
         while True:
@@ -276,6 +277,13 @@ class StoreFeed:
         if self.registration is not None:
             try:
                 self.registration.add(row)
+            except Exception:  # noqa: BLE001 - see the class docstring
+                self.abandon()
+
+    def tick(self) -> None:
+        if self.registration is not None:
+            try:
+                self.registration.tick()
             except Exception:  # noqa: BLE001 - see the class docstring
                 self.abandon()
 

@@ -159,7 +159,7 @@ def _write_page(path: Path, data: RunData, number: int, first: int, last_example
 
     title = f"{data.header.suite.name}: examples {first}–{last_example}"
     previous = "../report.html" if number == 2 else PAGE_NAME.format(number - 1)
-    nav = [f'<a href="../report.html">report</a>', f'<a href="{previous}">← previous</a>']
+    nav = ['<a href="../report.html">report</a>', f'<a href="{previous}">← previous</a>']
     if not last:
         nav.append(f'<a href="{PAGE_NAME.format(number + 1)}">next →</a>')
     text = (

@@ -129,6 +129,7 @@ class Registration:
 
         self.store = store
         self.builder = RecordBuilder(run_id)
+        self.inserted_at = 0.0
         with store.write() as connection:  # a resumed run is read again from its first sample
             for table in PER_RUN:
                 connection.execute(table.delete().where(table.c.run_id == run_id))
@@ -136,7 +137,16 @@ class Registration:
     def add(self, row: dict[str, Any]) -> None:
         self.builder.add(row)
         if self.builder.pending() >= INSERT_BATCH:
+            self.tick(at_once=True)
+
+    def tick(self, *, at_once: bool = False) -> None:
+        """Insert what is pending if a batch is full or a second has passed: the end of the run
+        then has little left to insert."""
+        import time
+
+        if self.builder.pending() and (at_once or time.monotonic() - self.inserted_at >= 1.0):
             self._insert(self.builder.take())
+            self.inserted_at = time.monotonic()
 
     def _insert(self, record: RunRecord) -> None:
         from harness.store.schema import example_tags, examples, samples, scores
