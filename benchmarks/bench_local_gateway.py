@@ -42,7 +42,7 @@ FACTS = [
     ("The Sahara is the largest hot desert in the world.", "What is the largest hot desert?"),
     ("Beethoven composed nine symphonies; the ninth ends with a choral finale.", "How many symphonies did Beethoven compose?"),
 ]
-BATCHES = (1, 2, 4, 7)
+BATCHES = (1, 2, 4, 7, 8)  # 8 is past MAX_BATCH: measured to show what exactness costs
 
 
 def messages(context: str, question: str) -> list[dict[str, str]]:
@@ -76,6 +76,7 @@ async def timed(run) -> tuple[list[str], int, float, float]:
 async def main(rounds: int, max_tokens: int, workloads: list[str]) -> None:
     from harness.gateway import Gateway, GenerationParams, ModelRequest
     from harness.local.completion_prompt import call_options, render_prompt
+    from harness.local.engine import MAX_BATCH
     from harness.local.generator import LocalGenerator, batch_size, get_generator, import_llama_cpp, llama_settings
     from harness.local.model_file import gemma_path
 
@@ -86,7 +87,7 @@ async def main(rounds: int, max_tokens: int, workloads: list[str]) -> None:
     started = time.perf_counter()
     direct = llama_cpp.Llama(model_path=str(model), **settings)
     direct_load_s = time.perf_counter() - started
-    engines = {n: LocalGenerator(max_batch=n) for n in BATCHES}
+    engines = {n: LocalGenerator(max_batch=n, exact=n <= MAX_BATCH) for n in BATCHES}
     gateway_batch = batch_size()
     gateway = Gateway(timeout_s=600, concurrency_per_provider={"local": gateway_batch})
     prompts = [messages(c, q) for c, q in FACTS]
@@ -145,7 +146,7 @@ async def main(rounds: int, max_tokens: int, workloads: list[str]) -> None:
     configs = [("llama.cpp direct, one at a time", "direct")]
     configs += [("gateway, one request at a time", "gateway-seq")]
     configs += [(f"gateway, {len(prompts)} requests at once", "gateway-all")]
-    configs += [(f"engine, batch {n}", f"engine-{n}") for n in BATCHES]
+    configs += [(f"engine, batch {n}" + ("" if n <= MAX_BATCH else " (inexact)"), f"engine-{n}") for n in BATCHES]
     results = {(w, key): Tally() for w in workloads for _, key in configs}
     for round_no in range(rounds):
         for workload in workloads:

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,19 +167,20 @@ class LocalGenerator:
         future: Future = Future()
 
         def done(seq: Sequence, error: BaseException | None) -> None:
-            if future.done():  # cancelled by the caller
-                return
-            if error is not None:
-                future.set_exception(error if isinstance(error, LocalModelError) else LocalModelError(str(error)))
-            else:
-                future.set_result(
-                    Generation(
-                        text=seq.text.decoded().strip(),
-                        prompt_tokens=len(seq.prompt_tokens),
-                        completion_tokens=len(seq.text.tokens),
-                        finish_reason=seq.text.finish_reason or "stop",
+            try:
+                if error is not None:
+                    future.set_exception(error if isinstance(error, LocalModelError) else LocalModelError(str(error)))
+                else:
+                    future.set_result(
+                        Generation(
+                            text=seq.text.decoded().strip(),
+                            prompt_tokens=len(seq.prompt_tokens),
+                            completion_tokens=len(seq.text.tokens),
+                            finish_reason=seq.text.finish_reason or "stop",
+                        )
                     )
-                )
+            except InvalidStateError:  # the caller cancelled it (timed out) meanwhile
+                pass
 
         scheduler.submit(
             Sequence(

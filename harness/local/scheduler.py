@@ -1,7 +1,10 @@
 """The queue in front of the batch engine: one thread decodes, callers wait on their sequence.
 
-Continuous batching: a sequence that arrives while others are being decoded joins at the next
-decode step (no waiting window needed), and a finished one frees its slot at once. A batch
+Continuous batching: a sequence that arrives while others are being decoded takes a free slot at
+once (no waiting window needed): its prompt is decoded on its own, one prompt chunk per step,
+and it then joins the others' one-token-per-sequence steps; a finished one frees its slot at
+once. Grammar-constrained and sampled (temperature > 0) requests batch like the rest, each with
+its own sampler. A batch
 runs one LoRA adapter; sequences for another adapter wait until the batch drains. To keep one
 busy adapter from starving the rest, no more sequences join once a sequence for another adapter
 has waited `switch_after_s`.
