@@ -17,6 +17,7 @@ from harness.gateway.endpoint import endpoint_fingerprint, register_provider_key
 from harness.gateway.providers import in_process_handler, is_in_process, load_litellm
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.local.catalog import LOCAL_BATCH
 from harness.secrets import scrub
 from harness.types import Usage
 
@@ -43,7 +44,8 @@ class Gateway:
         self.cache = cache
         self.concurrency = concurrency
         self.concurrency_per_provider = dict(concurrency_per_provider or {})
-        self.concurrency_per_provider.setdefault("local", 1)
+        # the local model batches waiting requests itself (harness.local.scheduler): let that many wait
+        self.concurrency_per_provider.setdefault("local", LOCAL_BATCH)
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
