@@ -132,7 +132,7 @@ def test_a_model_calls_latency_counts_every_attempt_and_the_backoff(tmp_path: Pa
 
 def test_an_endpoints_latency_counts_every_attempt(tmp_path: Path) -> None:
     with FakeOpenAI(fail_first(0.2, 0.1)) as server:
-        system = build(tmp_path, {"kind": "custom", "endpoint": {"url": server.url + "/answer"}}, settings=RETRY)
+        system = build(tmp_path, {"kind": "custom", "endpoint": {"url": server.url + "/chat/completions"}}, settings=RETRY)
         started = time.perf_counter()
         response = asyncio.run(respond_safely(system, example("x")))
         wall = time.perf_counter() - started
