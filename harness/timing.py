@@ -43,6 +43,26 @@ def note_queue(seconds: float) -> None:
         clock.queue_s += seconds
 
 
+@dataclass
+class Stopwatch:
+    seconds: float = 0.0
+
+
+@contextmanager
+def own_time() -> Iterator[Stopwatch]:
+    """Seconds a block took, less the slot waits noted on the sample's clock meanwhile (a
+    retrieval stage that waits for the embedder's slot reports only its own time)."""
+    clock = _CLOCK.get()
+    waited_before = clock.queue_s if clock is not None else 0.0
+    watch = Stopwatch()
+    started = time.perf_counter()
+    try:
+        yield watch
+    finally:
+        waited = (clock.queue_s if clock is not None else 0.0) - waited_before
+        watch.seconds = max(time.perf_counter() - started - waited, 0.0)
+
+
 @asynccontextmanager
 async def slot(semaphore: asyncio.Semaphore | None) -> AsyncIterator[float]:
     """Hold one of `semaphore`'s slots (none to take when it is None); yields the seconds waited

@@ -172,3 +172,27 @@ def test_runs_written_before_these_fields_still_load() -> None:
     response = Response.model_validate(old)
     assert response.timings.queue_s is None and response.attempts is None
     assert Timings().queue_s is None
+
+
+def test_a_stage_reports_its_own_time_without_slot_waits() -> None:
+    """A RAG retrieval stage waiting for the embedder's slot: the wait is queue time, not retrieval."""
+    from harness.timing import own_time, sample_clock, slot
+
+    async def go() -> tuple[float, float]:
+        embedder = asyncio.Semaphore(1)
+
+        async def busy() -> None:
+            async with slot(embedder):
+                await asyncio.sleep(0.2)
+
+        with sample_clock() as clock:
+            other = asyncio.create_task(busy())
+            await asyncio.sleep(0)
+            with own_time() as watch:
+                async with slot(embedder):
+                    await asyncio.sleep(0.1)
+            await other
+        return clock.queue_s, watch.seconds
+
+    queued, retrieval = asyncio.run(go())
+    assert 0.15 < queued < 0.3 and 0.09 <= retrieval < 0.15, (queued, retrieval)
