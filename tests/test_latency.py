@@ -196,3 +196,29 @@ def test_a_stage_reports_its_own_time_without_slot_waits() -> None:
 
     queued, retrieval = asyncio.run(go())
     assert 0.15 < queued < 0.3 and 0.09 <= retrieval < 0.15, (queued, retrieval)
+
+
+def test_the_report_shows_latency_percentiles_and_how_many_samples_retried(tmp_path: Path) -> None:
+    import json
+
+    from harness.report.data import RunData
+    from harness.report.html import render_html
+    from harness.report.latency import percentile
+    from harness.report.tables import render_markdown
+    from test_report_data import make_run
+    from test_report_tables import table
+
+    run = make_run(tmp_path / "run")
+    rows = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for n, row in enumerate(r for r in rows if r["system"] == "plain"):
+        row["response"]["timings"]["total_s"] = [0.1, 0.2, 0.4, 2.0][n]
+        row["response"]["attempts"] = [1, 3, 1, 2][n]
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = RunData.load(run)
+    systems = table(render_markdown(data), "## Systems")
+    p50, p95 = percentile([0.1, 0.2, 0.4, 2.0], 50), percentile([0.1, 0.2, 0.4, 2.0], 95)
+    assert (round(p50, 6), round(p95, 6)) == (0.3, 1.76)  # as numpy.percentile gives
+    assert systems["plain"]["latency p50 / p95 (s)"] == "0.3 / 1.76"
+    assert systems["plain"]["retried"] == "2 (50.0%)"
+    assert systems["rag"]["retried"] == "n/a"  # no attempts recorded
+    assert "<th>latency p50 / p95 (s)</th>" in render_html(data, []) and "2 (50.0%)" in render_html(data, [])

@@ -73,7 +73,8 @@ def test_header_facts_and_warnings(report):
     assert "⚠ degraded: judge error rate 20% > 10%" in report
     assert "⚠ warning: scripted models only" in report
     systems = table(report, "## Systems")
-    assert systems["broken"] == {"kind": "custom", "model": "scripted/broken", "samples": "4", "errors": "2"}
+    assert systems["broken"] == {"kind": "custom", "model": "scripted/broken", "samples": "4", "errors": "2",
+                                 "latency p50 / p95 (s)": "3 / 3", "retried": "n/a"}
     assert "A suite \\| with a pipe" in report
 
 

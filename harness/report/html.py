@@ -12,7 +12,7 @@ import html
 from typing import Any
 
 from harness.report.data import RunData
-from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
+from harness.report.tables import (BEST, SYSTEM_COLUMNS, direction_note, facts, metric_cell, notices, result_groups, system_rows,
                                    tag_metrics, tag_table)
 
 MAX_EXAMPLES = 1000
@@ -61,7 +61,7 @@ def _header(data: RunData) -> str:
     for row in system_rows(data):
         swatch = f'<span class="kind" style="background:{colours[row[0]]}"></span>'
         rows.append([f"<td>{swatch}{esc(row[0])}</td>"] + [f"<td>{esc(c)}</td>" for c in row[1:]])
-    head = ["system", "kind", "model", "samples", "errors"]
+    head = SYSTEM_COLUMNS
     parts.append('<h2 id="systems">Systems</h2>' + _table(head, rows, raw=True))
     return "".join(parts)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.report.data import RunData
+from harness.report.latency import latency_stats
 
 BEST = "★"
 TAG_METRICS_LIMIT = 8
@@ -77,10 +78,20 @@ def direction_note(data: RunData) -> str:
     return note
 
 
+SYSTEM_COLUMNS = ["system", "kind", "model", "samples", "errors", "latency p50 / p95 (s)", "retried"]
+
+
 def system_rows(data: RunData) -> list[list[str]]:
+    """One row per system, in SYSTEM_COLUMNS order. Latency is the system's own time per successful
+    sample (harness.report.latency); `retried`: samples whose call took more than one attempt."""
     models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.systems.items()}
     counts, errors = data.sample_counts(), data.errors()
-    return [[s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0))] for s in data.systems]
+    latency = latency_stats(data.samples)
+    return [
+        [s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0)),
+         latency.p50_p95(s), latency.retried_text(s)]
+        for s in data.systems
+    ]  # fmt: skip
 
 
 def tag_table(data: RunData, metric: str) -> tuple[list[str], list[list[str]]]:
@@ -122,7 +133,7 @@ def render_markdown(data: RunData) -> str:
         lines.append("")
 
     lines += ["## Systems", ""]
-    lines += _table(["system", "kind", "model", "samples", "errors"], [[md(c) for c in r] for r in system_rows(data)])
+    lines += _table(SYSTEM_COLUMNS, [[md(c) for c in r] for r in system_rows(data)])
 
     lines += ["", "## Results", "", f"Mean [95% CI], counts. {direction_note(data)}. n/a: no defined value."]
     for title, metrics in result_groups(data):
