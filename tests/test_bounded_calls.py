@@ -192,3 +192,18 @@ def test_a_run_ends_even_when_a_function_never_returns(tmp_path: Path) -> None:
     failed = [r for r in rows if r["response"]["error"]]
     assert [r["example"]["id"] for r in failed] == ["q1"]
     assert "timed out: did not return within 1 s" in failed[0]["response"]["error"]
+
+
+def test_a_function_that_exits_fails_its_sample_only(tmp_path: Path) -> None:
+    user_module(tmp_path, "exits", "import sys\ndef answer(example):\n"
+                "    if example.id == 'x0':\n        sys.exit(3)\n    return 'fine'\n")
+    system = build(tmp_path, {"kind": "custom", "function": "exits:answer"}, concurrency=1)
+
+    async def go() -> list:
+        return [await respond_safely(system, example(0)), await respond_safely(system, example(1))]
+
+    failed, after = asyncio.run(go())
+    assert failed.error is not None and "the function raised SystemExit: 3" in failed.error
+    assert after.error is None and after.text == "fine"
+    assert system.warnings == []  # nothing timed out
+
