@@ -222,3 +222,22 @@ def test_the_report_shows_latency_percentiles_and_how_many_samples_retried(tmp_p
     assert systems["plain"]["retried"] == "2 (50.0%)"
     assert systems["rag"]["retried"] == "n/a"  # no attempts recorded
     assert "<th>latency p50 / p95 (s)</th>" in render_html(data, []) and "2 (50.0%)" in render_html(data, [])
+
+
+def test_the_summary_does_not_depend_on_the_order_samples_finished() -> None:
+    """Concurrency and resumes change the order; the summary of the same samples must not change."""
+    import random
+
+    from harness.run import RunTally
+    from harness.run.summary import to_csv
+
+    values = [float(i % 3 == 0) for i in range(200)] + [i / 7 for i in range(50)]
+    tables = []
+    for seed in (1, 2):
+        order = values[:]
+        random.Random(seed).shuffle(order)
+        tally = RunTally()
+        for value in order:
+            tally.add("s", False, {"m": {"status": "ok", "value": value}})
+        tables.append(to_csv(tally.summary(samples=1000, confidence=0.95, seed=0)))
+    assert tables[0] == tables[1]

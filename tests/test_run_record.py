@@ -56,9 +56,13 @@ def test_the_summary_recomputed_from_a_v1_run_matches_the_one_it_wrote(v1_run: P
     assert [(r.system, r.metric, r.n, r.n_undefined, r.n_error) for r in recomputed] == \
            [(r.system, r.metric, r.n, r.n_undefined, r.n_error) for r in written]
     for new, old in zip(recomputed, written):  # v1 wrote 6 significant digits
-        for field in ("mean", "ci_low", "ci_high"):
+        assert (new.mean is None and old.mean is None) or float(f"{new.mean:.6g}") == old.mean, (new.system, new.metric)
+        # the bootstrap now runs on sorted values (the order samples finished no longer moves the
+        # interval), so v1's intervals are matched to within bootstrap noise
+        width = (old.ci_high - old.ci_low) if old.ci_high is not None else 0.0
+        for field in ("ci_low", "ci_high"):
             a, b = getattr(new, field), getattr(old, field)
-            assert (a is None and b is None) or float(f"{a:.6g}") == b, (new.system, new.metric, field)
+            assert (a is None and b is None) or abs(a - b) <= 0.1 * width + 1e-12, (new.system, new.metric, field)
 
 
 def test_report_compare_and_gate_on_a_v1_run_give_what_they_gave_before(v1_run: Path, tmp_path: Path, capsys):
