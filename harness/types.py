@@ -57,7 +57,7 @@ class Usage(BaseModel):
 
 
 class Timings(BaseModel):
-    """Seconds of the system's own time for one sample (docs/latency.md says what each includes).
+    """Seconds of the system's own time for one sample (README: "What latency means").
 
     `total_s` runs from when the sample's work starts, not from when it was queued; a model or
     endpoint call counts from its first attempt to its final answer, backoff included.
