@@ -140,10 +140,12 @@ class FunctionSystem(System):
     async def respond(self, example: Example) -> Response:
         if inspect.iscoroutinefunction(self.func):
             started = time.perf_counter()
+            limit = asyncio.timeout(self.timeout_s)
             try:
-                value = await asyncio.wait_for(self.func(example, **self.options), self.timeout_s)
-            except TimeoutError as error:
-                if str(error):
+                async with limit:
+                    value = await self.func(example, **self.options)
+            except TimeoutError:
+                if not limit.expired():
                     raise  # the function's own
                 raise TimeoutError(f"timed out: did not return within {self.timeout_s:g} s") from None
             ran_s = time.perf_counter() - started

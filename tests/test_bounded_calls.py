@@ -207,3 +207,10 @@ def test_a_function_that_exits_fails_its_sample_only(tmp_path: Path) -> None:
     assert after.error is None and after.text == "fine"
     assert system.warnings == []  # nothing timed out
 
+
+
+def test_a_functions_own_timeout_error_keeps_its_message(tmp_path: Path) -> None:
+    user_module(tmp_path, "own_timeout", "async def answer(example):\n    raise TimeoutError('the database took too long')\n")
+    system = build(tmp_path, {"kind": "custom", "function": "own_timeout:answer"}, timeout_s=5)
+    response = asyncio.run(respond_safely(system, example()))
+    assert response.error == "TimeoutError: the database took too long"

@@ -109,12 +109,13 @@ async def call_with_retries(
     tries, own, queued = 0, 0.0, 0.0
     while True:
         tries += 1
+        limit = asyncio.timeout(timeout_s)  # no extra task per call, unlike wait_for
         try:
             async with concurrency_slot(slot) as waited:
                 queued += waited
                 started = time.perf_counter()
                 try:
-                    async with asyncio.timeout(timeout_s):  # no extra task per call, unlike wait_for
+                    async with limit:
                         value = await attempt()
                 finally:
                     own += time.perf_counter() - started
@@ -122,7 +123,7 @@ async def call_with_retries(
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - every failure is classified below
-            if isinstance(error, TimeoutError) and not str(error):  # asyncio.timeout's
+            if isinstance(error, TimeoutError) and limit.expired():  # ours, not one the call raised
                 error = TimeoutError(f"timed out: no reply within {timeout_s:g} s")
             if not transient(error) or tries >= policy.max_attempts:
                 suffix = f" after {tries} attempts" if tries > 1 else ""
