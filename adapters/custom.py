@@ -131,11 +131,11 @@ class FunctionSystem(System):
         if not pool.timed_out:
             return []
         calls = f"{pool.timed_out} call{'s' if pool.timed_out != 1 else ''}"
-        return [
+        return [(
             f"{self.context.where('function')}: {calls} timed out after {self.timeout_s:g} s (settings.timeout_s); "
             f"{pool.stuck} of their threads still running at the end (Python cannot stop a thread; "
             "they end when the function returns or the process exits)"
-        ]
+        )]
 
     async def respond(self, example: Example) -> Response:
         if inspect.iscoroutinefunction(self.func):

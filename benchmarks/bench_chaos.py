@@ -42,7 +42,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.testing.fake_openai import FakeOpenAI, Reply, Request, chat_completion  # noqa: E402
+from harness.testing.fake_openai import FakeOpenAI, Reply, Request, chat_completion
 
 CANARIES = {"OPENAI_API_KEY": "sk-chaos-canary-5e1d7a93c2", "CHAOS_HEADER_KEY": "chaos-header-canary-b84f02e6d1"}
 
@@ -160,7 +160,7 @@ def chaos_run(harness: Harness, suite: Path, run: Path, kills: int, planned: int
         else:
             target = before + rng.randint(1, stride)
             moment = f"after {target - before} new samples"
-            finished = _wait(process, lambda: line_count(run / "samples.jsonl") >= target, 300.0, deadline)
+            finished = _wait(process, lambda target=target: line_count(run / "samples.jsonl") >= target, 300.0, deadline)
             time.sleep(rng.uniform(0.0, 0.15))  # and a little later: mid-call, mid-write, mid-retry
         if finished or process.poll() is not None:
             break  # it ran to the end before its kill

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import write_suite
+
 from harness.datasets import load_dataset
 from harness.gateway import Gateway, ModelCallError, ModelRequest
 from harness.gateway.providers import load_litellm
@@ -111,7 +111,7 @@ def test_an_http_endpoint_that_hangs_is_bounded_by_the_suite_timeout(tmp_path: P
 
 def test_slow_local_generation_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The local model runs in a worker thread; the gateway stops waiting for it at the timeout."""
-    import harness.local.provider as provider
+    from harness.local import provider
 
     def slow_generate(messages: Any, optional_params: Any) -> Any:
         time.sleep(1.5)
@@ -132,7 +132,7 @@ def test_slow_local_generation_is_bounded(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_embeddings_are_bounded_and_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.local.provider as provider
+    from harness.local import provider
 
     calls: list[float] = []
 
@@ -156,9 +156,10 @@ def test_embeddings_are_bounded_and_retried(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_judge_calls_are_bounded(tmp_path: Path) -> None:
+    from pydantic import BaseModel
+
     from harness.gateway.scripted import register_script
     from harness.metrics.faithfulness.llm_judge import LLMJudge
-    from pydantic import BaseModel
 
     class Verdict(BaseModel):
         ok: bool
@@ -183,7 +184,7 @@ def test_a_run_ends_even_when_a_function_never_returns(tmp_path: Path) -> None:
         "metrics": ["exact_match", "latency"], "settings": {"timeout_s": 1.0, "concurrency": 2},
     })
     done = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(suite), "--out", "run", "--no-report"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ})
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ}, check=False)
     assert done.returncode == 0, done.stderr  # 1 error in 15 (7%) is within settings.max_error_rate
     header = json.loads((tmp_path / "run" / "run.json").read_text())
     assert header["status"] == "complete" and header["counts"] == {"planned": 15, "done": 15, "errors": 1}

@@ -84,7 +84,7 @@ def test_a_one_second_sleep_measures_one_second_on_a_busy_event_loop(tmp_path: P
 
     async def block_the_loop() -> None:
         await asyncio.sleep(0.8)
-        time.sleep(0.6)  # the loop cannot see the function finish until 1.4 s
+        time.sleep(0.6)  # noqa: ASYNC251 - on purpose: the loop cannot see the function finish until 1.4 s
 
     async def go() -> Response:
         response, _ = await asyncio.gather(respond_safely(system, example("x")), block_the_loop())
@@ -201,12 +201,13 @@ def test_a_stage_reports_its_own_time_without_slot_waits() -> None:
 def test_the_report_shows_latency_percentiles_and_how_many_samples_retried(tmp_path: Path) -> None:
     import json
 
+    from test_report_data import make_run
+    from test_report_tables import table
+
     from harness.report.data import RunData
     from harness.report.html import render_html
     from harness.report.latency import percentile
     from harness.report.tables import render_markdown
-    from test_report_data import make_run
-    from test_report_tables import table
 
     run = make_run(tmp_path / "run")
     rows = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,7 +123,7 @@ async def call_with_retries(
             return Attempted(value, tries, own, queued)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - every failure is classified below
+        except Exception as error:
             if isinstance(error, TimeoutError) and limit.expired():  # ours, not one the call raised
                 error = TimeoutError(f"timed out: no reply within {timeout_s:g} s")
             if not transient(error) or tries >= policy.max_attempts:
