@@ -215,3 +215,18 @@ def test_a_functions_own_timeout_error_keeps_its_message(tmp_path: Path) -> None
     system = build(tmp_path, {"kind": "custom", "function": "own_timeout:answer"}, timeout_s=5)
     response = asyncio.run(respond_safely(system, example()))
     assert response.error == "TimeoutError: the database took too long"
+
+
+def test_the_timeout_runs_from_when_a_call_starts_not_while_it_waits_for_a_slot() -> None:
+    from harness.gateway.scripted import register_script
+
+    register_script("slow_single_lane", {"latency_ms": 200, "default": "ok"})
+    gateway = Gateway(concurrency=1, timeout_s=0.3, retry=RetryPolicy(**NO_RETRY))
+
+    async def go() -> list:
+        asks = [ModelRequest(model="scripted/slow_single_lane", messages=[{"role": "user", "content": f"q{i}"}]) for i in range(4)]
+        return await asyncio.gather(*(gateway.complete(a, use_cache=False) for a in asks))
+
+    replies = asyncio.run(go())  # the last one waits 0.6 s for its slot, then answers in 0.2 s
+    assert [r.text for r in replies] == ["ok"] * 4
+    assert max(r.queue_s for r in replies) > 0.5

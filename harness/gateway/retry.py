@@ -110,11 +110,14 @@ async def call_with_retries(
     tries, own, queued = 0, 0.0, 0.0
     while True:
         tries += 1
-        limit = asyncio.timeout(timeout_s)  # no extra task per call, unlike wait_for
+        limit: asyncio.Timeout | None = None
         try:
             async with concurrency_slot(slot) as waited:
                 queued += waited
                 started = time.perf_counter()
+                # made here: asyncio.timeout fixes its deadline when created, and the wait for
+                # the slot must not eat into the call's time (no extra task, unlike wait_for)
+                limit = asyncio.timeout(timeout_s)
                 try:
                     async with limit:
                         value = await attempt()
@@ -124,7 +127,7 @@ async def call_with_retries(
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            if isinstance(error, TimeoutError) and limit.expired():  # ours, not one the call raised
+            if isinstance(error, TimeoutError) and limit is not None and limit.expired():  # ours, not one the call raised
                 error = TimeoutError(f"timed out: no reply within {timeout_s:g} s")
             if not transient(error) or tries >= policy.max_attempts:
                 suffix = f" after {tries} attempts" if tries > 1 else ""

@@ -133,6 +133,8 @@ class FakeOpenAI:
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's 5 drops connections when many clients open at once
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (a timeout, a killed run) is not a server error worth a traceback."""
         import sys
