@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import random
-import time
 from typing import Any
 
 import numpy as np
@@ -16,13 +15,13 @@ from harness.gateway.cache import ResponseCache
 from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.providers import in_process_handler, is_in_process, load_litellm
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
-from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
 from harness.local.catalog import LOCAL_BATCH
 from harness.secrets import scrub
 from harness.types import Usage
 
 
-class ModelCallError(Exception):
+class ModelCallError(CallError):
     """A model call that failed for good (after retries, or not worth retrying)."""
 
 
@@ -61,7 +60,7 @@ class Gateway:
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
         key = request.cache_key() if self.cache is not None and use_cache else None
         if key and (hit := self.cache.get(key)) is not None:
-            return hit.model_copy(update={"cached": True})
+            return hit.model_copy(update={"cached": True, "queue_s": 0.0})
         reply = await self._call_with_retries(request)
         if key:
             self.cache.put(key, reply)
@@ -69,24 +68,17 @@ class Gateway:
 
     async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
         load_litellm()  # its import (seconds) must not count as the first call's latency
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._semaphore(request.provider):
-                    started = time.perf_counter()
-                    raw = await asyncio.wait_for(self._litellm_call(request), self.timeout_s)
-                    latency = time.perf_counter() - started
-                return _to_reply(request, raw, latency, attempt)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - every failure is classified below
-                if isinstance(error, asyncio.TimeoutError):
-                    error = TimeoutError(f"no reply within {self.timeout_s:g} s")
-                if not is_transient(error) or attempt >= self.retry.max_attempts:
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
-                    raise ModelCallError(f"{request.model}: {describe(error)}{tries}") from error
-                await asyncio.sleep(self.retry.delay(attempt, self._rng))
+
+        async def attempt() -> tuple[Any, str]:
+            raw = await self._litellm_call(request)
+            return raw, scrub(reply_text(raw, request.params.max_tokens))
+
+        done = await call_with_retries(
+            attempt, what=request.model, policy=self.retry, timeout_s=self.timeout_s,
+            slot=self._semaphore(request.provider), rng=self._rng, error_type=ModelCallError,
+        )  # fmt: skip
+        raw, text = done.value
+        return _to_reply(request, raw, text, done)
 
     async def _litellm_call(self, request: ModelRequest) -> Any:
         litellm = load_litellm()
@@ -142,13 +134,18 @@ class Gateway:
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            # keyed by model: a local embedder must not queue behind the local generator
-            async with self._semaphore(f"embed:{model}"):
+
+            async def attempt(batch: list[str] = batch) -> Any:
                 if is_in_process(model):
-                    result = await in_process_handler(model).aembedding(model=model, input=batch, model_response=None)
-                else:
-                    result = await litellm.aembedding(model=model, input=batch)
-            rows.extend(item["embedding"] for item in result.data)
+                    return await in_process_handler(model).aembedding(model=model, input=batch, model_response=None)
+                return await litellm.aembedding(model=model, input=batch, timeout=self.timeout_s)
+
+            # the slot is keyed by model: a local embedder must not queue behind the local generator
+            done = await call_with_retries(
+                attempt, what=model, policy=self.retry, timeout_s=self.timeout_s,
+                slot=self._semaphore(f"embed:{model}"), rng=self._rng, error_type=ModelCallError,
+            )  # fmt: skip
+            rows.extend(item["embedding"] for item in done.value.data)
         matrix = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
@@ -174,8 +171,7 @@ class Gateway:
             raise ConfigError("models cannot be reached", problems=problems)
 
 
-def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) -> ModelReply:
-    text = scrub(reply_text(raw, request.params.max_tokens))
+def _to_reply(request: ModelRequest, raw: Any, text: str, done: Attempted[Any]) -> ModelReply:
     usage = getattr(raw, "usage", None)
     hidden = getattr(raw, "_hidden_params", {}) or {}
     cost = hidden.get("response_cost")
@@ -189,8 +185,9 @@ def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) ->
         ),
         cost_usd=float(cost) if cost is not None else None,
         model=str(getattr(raw, "model", None) or request.model),
-        latency_s=latency,
-        attempts=attempts,
+        latency_s=done.latency_s,
+        attempts=done.attempts,
+        queue_s=done.queue_s,
     )
 
 
