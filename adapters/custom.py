@@ -21,11 +21,12 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import ConfigError
-from harness.gateway.retry import RetryPolicy, is_transient
+from harness.gateway.retry import RetryPolicy, call_with_retries
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import RankingTally, parse_ranking
 from harness.secrets import register_config_secrets, scrub
 from harness.systems import System, SystemConfig, SystemContext, system_kind
+from harness.thread_pool import TimedThreadPool
 from harness.types import Example, Response, Timings
 
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -43,7 +44,7 @@ class EndpointConfig(BaseModel):
     answer_field: str = "answer"
     retrieved_ids_field: str | None = None
     contexts_field: str | None = None
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float | None = Field(None, gt=0, description="Per attempt; None: settings.timeout_s.")
     concurrency: int = Field(8, gt=0)
 
 
@@ -109,36 +110,66 @@ def to_response(value: Any, tally: RankingTally | None = None) -> Response:
 
 
 class FunctionSystem(System):
+    """A Python callable. Each call is bounded by `settings.timeout_s`. A sync function runs in
+    a pool of `settings.concurrency` threads of its own (harness.thread_pool), so a slow function
+    holds back only its own system's calls; its latency is measured inside its thread."""
+
     def __init__(self, config: CustomConfig, context: SystemContext):
         self.func = import_callable(config.function or "", context.where("function"), str(context.base_dir))
         self.options = config.options
         self.context = context
+        self.timeout_s = context.suite.settings.timeout_s
+        self.pool = TimedThreadPool(context.suite.settings.concurrency, name=f"harness-{context.name}")
         self.tally = RankingTally(where=context.where(), log_first=True)
 
     @property
     def warnings(self) -> list[str]:
-        return self.tally.warnings()
+        return self.tally.warnings() + self._stuck_warning()
+
+    def _stuck_warning(self) -> list[str]:
+        pool = self.pool
+        if not pool.timed_out:
+            return []
+        calls = f"{pool.timed_out} call{'s' if pool.timed_out != 1 else ''}"
+        return [(
+            f"{self.context.where('function')}: {calls} timed out after {self.timeout_s:g} s (settings.timeout_s); "
+            f"{pool.stuck} of their threads still running at the end (Python cannot stop a thread; "
+            "they end when the function returns or the process exits)"
+        )]
 
     async def respond(self, example: Example) -> Response:
-        started = time.perf_counter()
         if inspect.iscoroutinefunction(self.func):
-            value = await self.func(example, **self.options)
+            started = time.perf_counter()
+            limit = asyncio.timeout(self.timeout_s)
+            try:
+                async with limit:
+                    value = await self.func(example, **self.options)
+            except TimeoutError:
+                if not limit.expired():
+                    raise  # the function's own
+                raise TimeoutError(f"timed out: did not return within {self.timeout_s:g} s") from None
+            ran_s = time.perf_counter() - started
         else:
-            value = await asyncio.to_thread(self.func, example, **self.options)
+            value, ran_s = await self.pool.run(self.func, (example,), self.options, timeout_s=self.timeout_s)
         response = to_response(value, self.tally)
-        if response.timings.total_s == 0:
-            response.timings = Timings(total_s=time.perf_counter() - started)
+        if "total_s" not in response.timings.model_fields_set:
+            response.timings.total_s = ran_s
         if response.parsed is None and self.context.suite.answer_format:
             response.parsed = parse_json(response.text)[0]
         return response
 
 
 class EndpointSystem(System):
+    """An HTTP endpoint, called through the gateway's retry loop (harness.gateway.retry): each
+    attempt bounded by `endpoint.timeout_s` (default `settings.timeout_s`), `endpoint.concurrency`
+    requests at a time."""
+
     def __init__(self, config: CustomConfig, context: SystemContext):
         assert config.endpoint is not None
         self.endpoint = config.endpoint
         self.context = context
         self.retry: RetryPolicy = context.suite.settings.retry
+        self.timeout_s = self.endpoint.timeout_s or context.suite.settings.timeout_s
         # `${VAR}` in the headers was expanded when the suite was loaded (harness.suite.env_vars);
         # the values are credentials, so the scrubber keeps them out of errors and logs
         register_config_secrets({"headers": self.endpoint.headers})
@@ -154,32 +185,30 @@ class EndpointSystem(System):
         data = example.model_dump()
         return {key: get_path(data, path) for key, path in self.endpoint.body.items()}
 
-    async def respond(self, example: Example) -> Response:
+    async def _post(self, example: Example) -> Any:
         import httpx
 
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.endpoint.timeout_s)
-        headers = dict(self.endpoint.headers)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._semaphore:
-                    started = time.perf_counter()
-                    reply = await self._client.post(self.endpoint.url, json=self._body(example), headers=headers)
-                    latency = time.perf_counter() - started
-                if reply.status_code >= 400:
-                    body = scrub(reply.text)[:200]  # scrubbed before the cut, so no half-secret survives
-                    error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {body}", request=reply.request, response=reply)
-                    error.status_code = reply.status_code  # type: ignore[attr-defined]
-                    raise error
-                break
-            except Exception as error:  # noqa: BLE001
-                transient = is_transient(error) or isinstance(error, (httpx.TransportError,))
-                if not transient or attempt >= self.retry.max_attempts:
-                    raise
-                await asyncio.sleep(self.retry.delay(attempt))
-        return self._to_response(reply.json(), latency)
+            self._client = httpx.AsyncClient(timeout=self.timeout_s)
+        reply = await self._client.post(self.endpoint.url, json=self._body(example), headers=dict(self.endpoint.headers))
+        if reply.status_code >= 400:
+            body = scrub(reply.text)[:200]  # scrubbed before the cut, so no half-secret survives
+            error = httpx.HTTPStatusError(f"HTTP {reply.status_code}: {body}", request=reply.request, response=reply)
+            error.status_code = reply.status_code  # type: ignore[attr-defined]
+            raise error
+        try:
+            return reply.json()
+        except ValueError:
+            raise ValueError(f"endpoint reply is not JSON: {scrub(reply.text)[:200]!r}") from None
+
+    async def respond(self, example: Example) -> Response:
+        done = await call_with_retries(
+            lambda: self._post(example), what=self.endpoint.url, policy=self.retry, timeout_s=self.timeout_s,
+            slot=self._semaphore,
+        )  # fmt: skip
+        response = self._to_response(done.value, done.latency_s)
+        response.attempts = done.attempts
+        return response
 
     def _to_response(self, data: Any, latency: float) -> Response:
         answer = get_path(data, self.endpoint.answer_field)

@@ -155,5 +155,6 @@ async def generate(
         timings=Timings(total_s=reply.latency_s, generation_s=reply.latency_s),
         model=reply.model,
         cached=reply.cached,
-        metadata={"attempts": reply.attempts, "prompt": messages},
+        attempts=reply.attempts,
+        metadata={"prompt": messages},
     )

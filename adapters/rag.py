@@ -6,7 +6,6 @@ exported so other kinds (a fine-tuned model with the same retrieval) reuse them 
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Literal, Sequence
 
 from pydantic import BaseModel, Field
@@ -25,6 +24,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.retrieval.config import CorpusConfig, RetrievalConfig, RetrievalSpec, resolve_retrieval
 from harness.retrieval.corpus import Corpus, load_corpus
 from harness.systems import System, SystemContext, system_kind
+from harness.timing import own_time
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 if TYPE_CHECKING:
@@ -136,9 +136,9 @@ class RetrievalStage:
     async def retrieve(self, query: str) -> tuple[list[RetrievedChunk], float]:
         """(chunks best first, seconds spent searching; index building not included)."""
         await self.setup()
-        started = time.perf_counter()
-        hits = await self._retriever.search(query)
-        return hits_to_chunks(hits), time.perf_counter() - started
+        with own_time() as watch:  # a wait for the embedder's slot is queue time, not retrieval
+            hits = await self._retriever.search(query)
+        return hits_to_chunks(hits), watch.seconds
 
 
 def hits_to_chunks(hits: Sequence[Hit]) -> list[RetrievedChunk]:

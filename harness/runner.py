@@ -22,7 +22,8 @@ from harness.plan import RunPlan
 from harness.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
-from harness.types import Example, Response, Score
+from harness.timing import sample_clock
+from harness.types import Example, Response, Score, Timings
 from harness.gateway.endpoint import resolved_endpoint
 from harness.secrets import redact
 from harness.suite.model import JudgeConfig
@@ -96,14 +97,31 @@ async def score_sample(metrics: list[Metric], example: Example, response: Respon
 
 
 async def respond_safely(system: Any, example: Example) -> Response:
-    started = time.perf_counter()
-    try:
-        response = await system.respond(example)
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:  # noqa: BLE001 - recorded on the sample, the run goes on
-        return Response(error=describe(error), timings={"total_s": time.perf_counter() - started})
-    response.metadata.setdefault("wall_s", time.perf_counter() - started)
+    """The system's response, or one carrying the error; timings are the system's own time.
+
+    `timings.queue_s` is what its calls waited for a concurrency slot (noted on the sample's clock
+    by whoever waited), and is left out of `total_s`. A system that reports no `total_s` gets
+    the time `respond` took, less that wait.
+    """
+    with sample_clock() as clock:
+        started = time.perf_counter()
+        try:
+            response = await system.respond(example)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - recorded on the sample, the run goes on
+            own = getattr(error, "latency_s", None)  # a failed call's own time (harness.gateway.retry)
+            if not isinstance(own, float):
+                own = max(time.perf_counter() - started - clock.queue_s, 0.0)
+            return Response(
+                error=describe(error), timings=Timings(total_s=own, queue_s=clock.queue_s),
+                attempts=tries if isinstance(tries := getattr(error, "attempts", None), int) and tries >= 1 else None,
+            )  # fmt: skip
+        wall = time.perf_counter() - started
+    if "total_s" not in response.timings.model_fields_set:
+        response.timings.total_s = max(wall - clock.queue_s, 0.0)
+    response.timings.queue_s = clock.queue_s
+    response.metadata.setdefault("wall_s", wall)
     return response
 
 

@@ -75,6 +75,7 @@ def test_header_facts_and_warnings(report):
     assert "⚠ warning: scripted models only" in report
     systems = table(report, "## Systems")
     assert systems["broken"] == {"kind": "custom", "model": "scripted/broken", "samples": "4", "errors": "2",
+                                 "latency p50 / p95 (s)": "3 / 3", "retried": "n/a",
                                  "tokens in": "10 (2 without a value)", "tokens out": "n/a", "cost (USD)": "n/a"}
     assert systems["rag"]["tokens in"] == "400" and systems["rag"]["cost (USD)"] == "0.008"
     assert "A suite \\| with a pipe" in report

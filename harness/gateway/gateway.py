@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import random
-import time
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
@@ -14,7 +13,8 @@ from harness.gateway.cache import ResponseCache
 from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.providers import direct_provider, is_in_process, load_litellm
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
-from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
+from harness.local.catalog import LOCAL_BATCH
 from harness.secrets import scrub
 from harness.types import Usage
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-class ModelCallError(Exception):
+class ModelCallError(CallError):
     """A model call that failed for good (after retries, or not worth retrying)."""
 
 
@@ -44,7 +44,8 @@ class Gateway:
         self.cache = cache
         self.concurrency = concurrency
         self.concurrency_per_provider = dict(concurrency_per_provider or {})
-        self.concurrency_per_provider.setdefault("local", 1)
+        # the local model batches waiting requests itself (harness.local.scheduler): let that many wait
+        self.concurrency_per_provider.setdefault("local", LOCAL_BATCH)
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
@@ -60,7 +61,7 @@ class Gateway:
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
         key = request.cache_key() if self.cache is not None and use_cache else None
         if key and (hit := self.cache.get(key)) is not None:
-            return hit.model_copy(update={"cached": True})
+            return hit.model_copy(update={"cached": True, "queue_s": 0.0})
         reply = await self._call_with_retries(request)
         if key:
             self.cache.put(key, reply)
@@ -69,25 +70,17 @@ class Gateway:
     async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
         if not is_in_process(request.model):
             load_litellm()  # its import (seconds) must not count as the first call's latency
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._semaphore(request.provider):
-                    started = time.perf_counter()
-                    async with asyncio.timeout(self.timeout_s):  # no extra task per call, unlike wait_for
-                        raw = await self._litellm_call(request)
-                    latency = time.perf_counter() - started
-                return _to_reply(request, raw, latency, attempt)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - every failure is classified below
-                if isinstance(error, asyncio.TimeoutError):
-                    error = TimeoutError(f"no reply within {self.timeout_s:g} s")
-                if not is_transient(error) or attempt >= self.retry.max_attempts:
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
-                    raise ModelCallError(f"{request.model}: {describe(error)}{tries}") from error
-                await asyncio.sleep(self.retry.delay(attempt, self._rng))
+
+        async def attempt() -> tuple[Any, str]:
+            raw = await self._litellm_call(request)
+            return raw, scrub(reply_text(raw, request.params.max_tokens))
+
+        done = await call_with_retries(
+            attempt, what=request.model, policy=self.retry, timeout_s=self.timeout_s,
+            slot=self._semaphore(request.provider), rng=self._rng, error_type=ModelCallError,
+        )  # fmt: skip
+        raw, text = done.value
+        return _to_reply(request, raw, text, done)
 
     async def _litellm_call(self, request: ModelRequest) -> Any:
         params = request.params
@@ -139,13 +132,19 @@ class Gateway:
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            # keyed by model: a local embedder must not queue behind the local generator
-            async with self._semaphore(f"embed:{model}"):
+
+            async def attempt(batch: list[str] = batch) -> list[list[float]]:
                 if is_in_process(model):
-                    rows.extend(await direct_provider(model).embed(model, batch))
-                    continue
-                result = await load_litellm().aembedding(model=model, input=batch)
-            rows.extend(item["embedding"] for item in result.data)
+                    return await direct_provider(model).embed(model, batch)
+                result = await load_litellm().aembedding(model=model, input=batch, timeout=self.timeout_s)
+                return [item["embedding"] for item in result.data]
+
+            # the slot is keyed by model: a local embedder must not queue behind the local generator
+            done = await call_with_retries(
+                attempt, what=model, policy=self.retry, timeout_s=self.timeout_s,
+                slot=self._semaphore(f"embed:{model}"), rng=self._rng, error_type=ModelCallError,
+            )  # fmt: skip
+            rows.extend(done.value)
         matrix = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
@@ -171,8 +170,7 @@ class Gateway:
             raise ConfigError("models cannot be reached", problems=problems)
 
 
-def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) -> ModelReply:
-    text = scrub(reply_text(raw, request.params.max_tokens))
+def _to_reply(request: ModelRequest, raw: Any, text: str, done: Attempted[Any]) -> ModelReply:
     usage = getattr(raw, "usage", None)
     hidden = getattr(raw, "_hidden_params", {}) or {}
     cost = hidden.get("response_cost")
@@ -186,8 +184,9 @@ def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) ->
         ),
         cost_usd=float(cost) if cost is not None else None,
         model=str(getattr(raw, "model", None) or request.model),
-        latency_s=latency,
-        attempts=attempts,
+        latency_s=done.latency_s,
+        attempts=done.attempts,
+        queue_s=done.queue_s,
     )
 
 

@@ -88,10 +88,15 @@ def _key_extra(extra: dict[str, Any], *, hashed_lora: bool) -> Any:
 
 
 class ModelReply(BaseModel):
+    """A model's answer. `latency_s`: from the first attempt's start to the final answer, every
+    attempt and backoff included, waits for the provider's concurrency slot not (`queue_s`).
+    A reply served from the cache keeps the latency and attempts of the call that made it."""
+
     text: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = 0.0
     model: str
     latency_s: float = 0.0
     attempts: int = 1
+    queue_s: float = 0.0
     cached: bool = False

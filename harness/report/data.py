@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from harness.report.latency import LatencyStats
 from harness.run import RunHeader, RunTally, RunView
 from harness.run.summary import SUMMARY
 from harness.types import MetricInfo
@@ -68,6 +69,7 @@ class SampleStats:
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
         self.judges: dict[str, dict[str, Any]] = {}  # score name -> the first `detail` naming its judge
+        self.latency = LatencyStats()  # p50/p95 and retried samples per system (the Systems table)
 
     def tag_counts(self) -> dict[str, int]:
         return {t: len(ids) for t, ids in self.tag_ids.items()}
@@ -76,6 +78,7 @@ class SampleStats:
         """One sample, as parsed from samples.jsonl."""
         system, example = row["system"], row["example"]
         self.tally.add_row(row)
+        self.latency.add_row(row)
         self.systems.setdefault(system, None)
         tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
         example_id = example["id"]

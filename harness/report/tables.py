@@ -77,18 +77,23 @@ def direction_note(data: RunData) -> str:
     return note
 
 
-SYSTEM_COLUMNS = ["system", "kind", "model", "samples", "errors", "tokens in", "tokens out", "cost (USD)"]
+SYSTEM_COLUMNS = ["system", "kind", "model", "samples", "errors", "latency p50 / p95 (s)", "retried",
+                  "tokens in", "tokens out", "cost (USD)"]
 
 
 def system_rows(data: RunData) -> list[list[str]]:
-    """One row per system, with its total tokens and cost over the run's samples."""
+    """One row per system, in SYSTEM_COLUMNS order. Latency is the system's own time per successful
+    sample (harness.report.latency); `retried`: samples whose call took more than one attempt;
+    tokens and cost are totals over the run's samples."""
     models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.systems.items()}
     counts, errors = data.sample_counts(), data.errors()
+    latency = data.stats.latency  # gathered in the one pass over the samples
     return [
         [s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0)),
+         latency.p50_p95(s), latency.retried_text(s),
          _total(data, s, "tokens_in", "{:,.0f}"), _total(data, s, "tokens_out", "{:,.0f}"), _total(data, s, "cost_usd", "{:.4g}")]
         for s in data.systems
-    ]
+    ]  # fmt: skip
 
 
 def _total(data: RunData, system: str, metric: str, pattern: str) -> str:
