@@ -110,14 +110,24 @@ def test_an_http_endpoint_that_hangs_is_bounded_by_the_suite_timeout(tmp_path: P
 
 
 def test_slow_local_generation_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The local model runs in a worker thread; the gateway stops waiting for it at the timeout."""
+    """The local model decodes on its own thread; the gateway stops waiting for it at the timeout."""
+    import concurrent.futures
+    import threading
+
     from harness.local import provider
 
-    def slow_generate(messages: Any, optional_params: Any) -> Any:
-        time.sleep(1.5)
-        raise AssertionError("should have been abandoned")
+    def slow_submit(messages: Any, optional_params: Any) -> Any:
+        future: concurrent.futures.Future = concurrent.futures.Future()
 
-    monkeypatch.setattr(provider, "_generate", slow_generate)
+        def finish() -> None:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(AssertionError("should have been abandoned"))
+
+        threading.Timer(1.5, finish).start()
+        return future
+
+    monkeypatch.setattr(provider, "_submit", slow_submit)
+    monkeypatch.setattr(provider, "_loaded", lambda: True)
     gateway = Gateway(timeout_s=0.2, retry=RetryPolicy(**NO_RETRY))
     request = ModelRequest(model="local/gemma-3-270m", messages=[{"role": "user", "content": "hi"}])
 
