@@ -114,7 +114,7 @@ def test_pages_laid_out_for_other_metrics_are_rebuilt(tmp_path: Path) -> None:
 
 def test_the_follower_reads_complete_lines_only_once(tmp_path: Path) -> None:
     from harness.errors import HarnessError
-    from harness.report.follower import SampleFollower
+    from harness.run.follow import SampleFollower
 
     path = tmp_path / "samples.jsonl"
     row = {"system": "a", "example": {"id": "1"}}

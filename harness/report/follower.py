@@ -22,7 +22,6 @@ here, the runner writes the reports itself.
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import select
@@ -30,7 +29,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 POLL_S = 0.05
 
@@ -133,53 +132,6 @@ class ReportFollower:
                 stream.close()
 
 
-class SampleFollower:
-    """New complete lines of a samples.jsonl being appended to, parsed and checked as `RunView`
-    reads them: blank lines skipped, a pair seen before skipped, an unfinished last line left
-    for later (and skipped at the end, like a torn line), anything else unreadable an error."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.offset = 0
-        self.rest = b""
-        self.number = 0
-        self.seen: dict[str, set[str]] = {}  # system -> example ids (one string object per id)
-        self.ids: dict[str, str] = {}
-        self.duplicates = 0
-
-    def new_rows(self) -> Iterator[dict[str, Any]]:
-        from harness.errors import HarnessError
-
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return
-        self.offset += len(data)
-        *lines, self.rest = (self.rest + data).split(b"\n")
-        for raw in lines:
-            self.number += 1
-            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-            if not raw.strip():
-                continue
-            row = json.loads(raw.decode("utf-8"))
-            if not isinstance(row, dict) or not isinstance(row.get("system"), str) \
-                    or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
-                raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
-            example_id = str(row["example"]["id"])
-            example_id = self.ids.setdefault(example_id, example_id)
-            if isinstance(row["example"]["id"], str):
-                row["example"]["id"] = example_id  # one string per id, whoever keeps it
-            seen = self.seen.setdefault(row["system"], set())
-            if example_id in seen:
-                self.duplicates += 1
-                continue
-            seen.add(example_id)
-            yield row
-
-
 def _serve(stdin: IO[str], *, store_only: bool = False) -> dict[str, Any] | None:
     """Imports while waiting for the run directory, then follows it."""
     threading.Thread(target=_warm_imports, args=(not store_only,), daemon=True).start()  # while the run is planned
@@ -197,7 +149,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
     from harness.run import RunView
 
     header = RunView.open(run_dir).header
-    follower, stats = SampleFollower(run_dir / "samples.jsonl"), SampleStats()
+    follower, stats = RunView.follow(run_dir), SampleStats()
     writer: PageWriter | None = None
     store = StoreFeed(header.run_id)
 
