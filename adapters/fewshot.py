@@ -14,7 +14,17 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from adapters.generation import BASE_VARIABLES, LLMSystemConfig, base_variables, build_messages, check_template, generate, render
+from adapters.generation import (
+    BASE_VARIABLES,
+    LLMSystemConfig,
+    base_variables,
+    build_messages,
+    check_template,
+    generate,
+    render,
+    template_problems,
+    template_variables,
+)
 from harness.errors import ConfigError
 from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response
@@ -37,7 +47,11 @@ class FewShotConfig(LLMSystemConfig):
 class FewShotSystem(System):
     def __init__(self, config: FewShotConfig, context: SystemContext):
         check_template(config, context, BASE_VARIABLES | {"examples"})
-        if "examples" not in (config.prompt.template + (config.prompt.system or "")):
+        if problems := template_problems(
+            config.shot_template, {"input", "answer"}, context.where("shot_template"), context.train, split="train"
+        ):
+            raise ConfigError("bad shot template", problems=problems)
+        if "examples" not in template_variables(config.prompt.template) | template_variables(config.prompt.system or ""):
             config = config.model_copy(
                 update={"prompt": config.prompt.model_copy(update={"template": "{{examples}}\n\n" + config.prompt.template})}
             )

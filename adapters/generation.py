@@ -14,6 +14,7 @@ from harness.systems import SystemConfig, SystemContext, UsesModel
 from harness.types import Example, Response, Timings
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+_OPENING = re.compile(r"\{\{+")
 
 
 class PromptTemplate(BaseModel):
@@ -41,16 +42,44 @@ def template_variables(text: str) -> set[str]:
     return set(_VAR.findall(text or ""))
 
 
+def template_problems(
+    text: str | None, allowed: set[str], where: str, examples: list[Example] | None = None, *, split: str = "test"
+) -> list[str]:
+    """What is wrong with a template, each with its location: an opening `{{` that does not start a
+    `{{name}}` (it would be sent literally), a name no example provides (it would render empty),
+    or a `{{metadata.column}}` that no example has (every call would fail)."""
+    if not text:
+        return []
+    problems = []
+    for opening in _OPENING.finditer(text):
+        start = opening.end() - 2  # `{{{x}}}` is a literal brace around {{x}}
+        if _VAR.match(text, start) is None:
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            closing = text.find("}}", start)
+            near = 0 <= closing < start + 40 and "\n" not in text[start:closing]
+            shown = text[start : closing + 2] if near else text[start : start + 24].split("\n")[0]
+            problems.append(
+                f"{where}: unclosed or malformed placeholder {shown!r} at line {line}, column {column} "
+                "(placeholders are {{name}}, names of letters, digits, _ and .)"
+            )
+    for name in sorted(template_variables(text)):
+        if name.startswith("metadata."):
+            column_name = name.split(".", 1)[1]
+            if examples and all(e.metadata.get(column_name) is None for e in examples):
+                problems.append(f"{where}: no {split} example has a {column_name!r} column for {{{{{name}}}}}")
+        elif name not in allowed:
+            problems.append(
+                f"{where}: unknown placeholder {{{{{name}}}}} (known: {', '.join(sorted(allowed))}, metadata.<column>)"
+            )
+    return problems
+
+
 def check_template(config: LLMSystemConfig, context: SystemContext, allowed: set[str]) -> None:
-    """Unknown placeholders are an error at build time, not a silent empty string per sample."""
+    """Template mistakes are an error at build time, not a silent empty or literal text per sample."""
     problems = []
     for field, text in (("prompt.system", config.prompt.system), ("prompt.template", config.prompt.template)):
-        for name in sorted(template_variables(text or "")):
-            if name not in allowed and not name.startswith("metadata."):
-                problems.append(
-                    f"{context.where(*field.split('.'))}: unknown placeholder {{{{{name}}}}} "
-                    f"(known: {', '.join(sorted(allowed))}, metadata.<column>)"
-                )
+        problems += template_problems(text, allowed, context.where(*field.split(".")), context.test)
     if problems:
         raise ConfigError("bad prompt template", problems=problems)
     if config.structured_output and not _schema(context):
@@ -126,5 +155,6 @@ async def generate(
         timings=Timings(total_s=reply.latency_s, generation_s=reply.latency_s),
         model=reply.model,
         cached=reply.cached,
-        metadata={"attempts": reply.attempts, "prompt": messages},
+        attempts=reply.attempts,
+        metadata={"prompt": messages},
     )

@@ -14,8 +14,16 @@ from pydantic import Field
 
 from adapters.finetuned import FinetunedConfig, FinetunedSystem, Prompted
 from adapters.generation import base_variables, build_messages
-from adapters.rag import (CONTEXT_VARIABLES, ContextPrompt, RetrievalStage, UsesRetrieval, UsesRetrievalStage,
-                          format_context, with_context_placeholder)
+from adapters.rag import (
+    CONTEXT_VARIABLES,
+    ContextPrompt,
+    RetrievalStage,
+    UsesRetrieval,
+    UsesRetrievalStage,
+    format_context,
+    missing_context_warning,
+    with_context_placeholder,
+)
 from harness.systems import Artifacts, SystemContext, system_kind
 from harness.types import Example
 
@@ -33,7 +41,7 @@ class HybridSystem(UsesRetrievalStage, FinetunedSystem):
         super().__init__(config, context)
         self.config = with_context_placeholder(config)
         self._serving = self.config
-        self.warnings = self.stage.warnings
+        self.warnings = missing_context_warning(config, context) + self.stage.warnings
 
     async def setup(self, *, force: bool = False) -> None:
         await self.stage.setup()

@@ -17,10 +17,12 @@ from adapters.rag import (
     CONTEXT_VARIABLES,
     ContextPrompt,
     generate_with_context,
+    missing_context_warning,
     missing_reference_docs,
     system_corpus,
     with_context_placeholder,
 )
+from harness.errors import ConfigError
 from harness.retrieval.config import CorpusConfig
 from harness.retrieval.corpus import Corpus
 from harness.systems import System, SystemContext, system_kind
@@ -41,12 +43,12 @@ class OracleSystem(System):
         self.config = with_context_placeholder(config)
         self.context = context
         self.corpus: Corpus | None = None
-        self.warnings: list[str] = []
+        self.warnings: list[str] = missing_context_warning(config, context) + reference_warnings(context)
         needs_corpus = any(e.reference_doc_ids and not e.reference_contexts for e in context.test)
         if needs_corpus or config.corpus or context.suite.corpus:
             self.corpus = system_corpus(config.corpus, context, who="an oracle system whose examples name reference_doc_ids")
             where = context.where("corpus") if config.corpus else "corpus"
-            self.warnings = missing_reference_docs(self.corpus, context.test, where=where)
+            self.warnings += missing_reference_docs(self.corpus, context.test, where=where)
 
     def with_corpus(self, context: SystemContext) -> System | None:
         """For a knowledge update: the reference documents read from the new corpus."""
@@ -90,6 +92,31 @@ class OracleSystem(System):
             **({"missing_doc_ids": missing} if missing and not example.reference_contexts else {}),
         }
         return response
+
+
+def reference_warnings(context: SystemContext) -> list[str]:
+    """Examples with no reference passages get an empty context. None at all is an error (the
+    dataset's field mapping is likely wrong); some is a warning with the count."""
+    # an example marked unanswerable (the dataset's `answerable` field) rightly has no passages
+    lacking = [
+        e.id
+        for e in context.test
+        if not e.reference_doc_ids and not e.reference_contexts and getattr(e, "answerable", None) is not False
+    ]
+    if not lacking:
+        return []
+    total = len(context.test)
+    if len(lacking) == total:
+        raise ConfigError(
+            f"none of the {total} test examples has reference_doc_ids or reference_contexts, so every answer "
+            "would get an empty context (map the columns with dataset.fields.reference_doc_ids / reference_contexts)",
+            where=context.where(),
+        )
+    shown = ", ".join(lacking[:5]) + (" ..." if len(lacking) > 5 else "")
+    return [
+        f"{context.where()}: {len(lacking)} of {total} test examples have no reference_doc_ids or "
+        f"reference_contexts; they are answered with an empty context ({shown})"
+    ]
 
 
 system_kind("oracle", OracleConfig)(OracleSystem)

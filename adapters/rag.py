@@ -7,8 +7,6 @@ exported so other kinds (a fine-tuned model with the same retrieval) reuse them 
 from __future__ import annotations
 
 import copy
-import logging
-import time
 from typing import TYPE_CHECKING, Literal, Sequence
 
 from pydantic import BaseModel, Field
@@ -21,17 +19,18 @@ from adapters.generation import (
     build_messages,
     check_template,
     generate,
+    template_variables,
 )
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.retrieval.config import CorpusConfig, RetrievalConfig, RetrievalSpec, resolve_retrieval
 from harness.retrieval.corpus import Corpus, load_corpus
 from harness.systems import Artifacts, System, SystemContext, system_kind
+from harness.timing import own_time
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 if TYPE_CHECKING:
     from harness.retrieval.search import Hit
 
-log = logging.getLogger("harness.retrieval")
 
 DEFAULT_RAG_TEMPLATE = (
     "Answer the question using only the numbered context passages below. "
@@ -41,8 +40,8 @@ DEFAULT_RAG_TEMPLATE = (
     "Answer:"
 )
 NO_CONTEXT = "(no relevant context found)"
+NO_RELEVANT_CONTEXT = "no_relevant_context"  # metadata["declined"] when nothing passed min_score
 CONTEXT_VARIABLES = BASE_VARIABLES | {"context"}
-_WARNED: set[str] = set()
 
 
 class ContextPrompt(PromptTemplate):
@@ -67,12 +66,27 @@ class RagConfig(LLMSystemConfig, UsesRetrieval):
     prompt: ContextPrompt = Field(default_factory=ContextPrompt)
 
 
+CORPORA_EXTRA = "corpora"  # SystemContext.extras: corpora read for this run, shared between systems
+
+
 def system_corpus(override: CorpusConfig | None, context: SystemContext, *, who: str) -> Corpus:
+    """The system's corpus, read once per run however many systems share it (a corpus that cannot
+    be read is reported once, not once per system)."""
     config = override or context.suite.corpus
     where = context.where("corpus") if override else "corpus"
     if config is None:
         raise ConfigError(f"{who} needs a corpus: add `corpus:` to the suite or to this system", where=context.where())
-    return load_corpus(config, context.base_dir, where=where)
+    read: dict[str, Corpus | HarnessError] = context.extras.setdefault(CORPORA_EXTRA, {})
+    key = f"{where}:{config.model_dump_json()}"
+    if key not in read:
+        try:
+            read[key] = load_corpus(config, context.base_dir, where=where)
+        except HarnessError as error:
+            read[key] = error
+    found = read[key]
+    if isinstance(found, HarnessError):
+        raise found
+    return found
 
 
 def missing_reference_docs(corpus: Corpus, examples: Sequence[Example], *, where: str) -> list[str]:
@@ -81,11 +95,8 @@ def missing_reference_docs(corpus: Corpus, examples: Sequence[Example], *, where
     if not missing:
         return []
     shown = ", ".join(missing[:10]) + (f" (and {len(missing) - 10} more)" if len(missing) > 10 else "")
-    message = f"{where}: {len(missing)} reference document id(s) in the dataset are not in the corpus: {shown}"
-    if message not in _WARNED:  # once per corpus, however many systems share it
-        _WARNED.add(message)
-        log.warning(message)
-    return [message]
+    # one line in the run's warnings however many systems share the corpus (the plan dedupes)
+    return [f"{where}: {len(missing)} reference document id(s) in the dataset are not in the corpus: {shown}"]
 
 
 class RetrievalStage:
@@ -143,9 +154,9 @@ class RetrievalStage:
     async def retrieve(self, query: str) -> tuple[list[RetrievedChunk], float]:
         """(chunks best first, seconds spent searching; index building not included)."""
         await self.setup()
-        started = time.perf_counter()
-        hits = await self._retriever.search(query)
-        return hits_to_chunks(hits), time.perf_counter() - started
+        with own_time() as watch:  # a wait for the embedder's slot is queue time, not retrieval
+            hits = await self._retriever.search(query)
+        return hits_to_chunks(hits), watch.seconds
 
 
 def hits_to_chunks(hits: Sequence[Hit]) -> list[RetrievedChunk]:
@@ -162,13 +173,27 @@ def format_context(chunks: Sequence[RetrievedChunk], *, empty: str = NO_CONTEXT)
     return "\n\n".join(f"[{n}] source: {c.chunk_id}\n{c.text.strip()}" for n, c in enumerate(chunks, start=1))
 
 
+def has_placeholder(config: LLMSystemConfig, name: str) -> bool:
+    return name in template_variables(config.prompt.template) | template_variables(config.prompt.system or "")
+
+
 def with_context_placeholder(config: LLMSystemConfig) -> LLMSystemConfig:
-    """A custom template that forgets `{{context}}` gets the context in front, not silently none."""
+    """A custom template that forgets `{{context}}` gets the context in front, not silently none
+    (`missing_context_warning` says so in the run's warnings)."""
     prompt = config.prompt
-    if "context" in (prompt.template + (prompt.system or "")):
+    if has_placeholder(config, "context"):
         return config
     template = "Context:\n{{context}}\n\n" + prompt.template
     return config.model_copy(update={"prompt": prompt.model_copy(update={"template": template})})
+
+
+def missing_context_warning(config: LLMSystemConfig, context: SystemContext) -> list[str]:
+    if has_placeholder(config, "context"):
+        return []
+    return [
+        f"{context.where('prompt')}: the prompt has no {{{{context}}}} placeholder; "
+        "the passages are put in front of the template as 'Context: ...'"
+    ]
 
 
 async def generate_with_context(
@@ -207,7 +232,7 @@ class RagSystem(UsesRetrievalStage, System):
         self.config = with_context_placeholder(config)
         self.context = context
         self.stage = RetrievalStage(config, context)
-        self.warnings = self.stage.warnings
+        self.warnings = missing_context_warning(config, context) + self.stage.warnings
 
     async def setup(self) -> None:
         await self.stage.setup()
@@ -227,6 +252,9 @@ class RagSystem(UsesRetrievalStage, System):
             "top_k": self.stage.config.top_k,
             "no_context": not chunks,
         }
+        if not chunks and self.stage.config.min_score is not None:
+            # the system's own "no relevant context" path: the abstention metrics count it as a decline
+            response.metadata["declined"] = NO_RELEVANT_CONTEXT
         return response
 
 

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# 0 ok; 1 a regression (gate); 2 bad input or usage; 3 the run finished but is unusable (too
+# many errors, a judge that broke: see RunHeader.unusable); 130 interrupted.
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def entry() -> None:
+    """The `harness` command: `main`, then a quick exit (see harness.cli_process) with its code."""
+    from harness import cli_process
+
+    cli_process.enable()
+    code = main()
+    cli_process.exit_now(code)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +78,9 @@ PLUGGED_COMMANDS = [
     ("gate", "harness.compare.gate_cli"),
     ("finetune", "harness.finetune.cli"),
     ("decide", "harness.decision.cli"),
+    ("cache", "harness.gateway.cache_cli"),
+    ("runs", "harness.store.cli"),
+    ("view", "harness.view.cli"),
 ]
 
 
@@ -91,12 +105,17 @@ def _command(sub: Any, name: str, help_text: str, handler: Callable[[argparse.Na
 
 
 def _run(args: argparse.Namespace) -> int:
+    from harness import cli_process
     from harness.launch import resume_run, start_run
     from harness.errors import HarnessError
     from harness.plan import RunOptions
 
     if args.limit is not None and args.limit <= 0:
         raise HarnessError("--limit must be greater than 0")
+    if cli_process.enabled():
+        from harness.report.follower import start_early
+
+        start_early(reports=not args.no_report)  # the report process imports while the run is planned
     if args.resume:
         if args.suite:
             raise HarnessError("give either a suite or --resume RUN_DIR, not both")
@@ -120,20 +139,28 @@ def _run(args: argparse.Namespace) -> int:
     from harness.run import RunView
     from harness.run.console import print_outcome
 
-    print_outcome(outcome.header, RunView.open(outcome.path).summary())
+    header = outcome.header
+    print_outcome(header, RunView.open(outcome.path).summary())
+    unusable = header.unusable() if header.status == "complete" else []
+    for reason in unusable:
+        print(f"error: unusable run: {reason}", file=sys.stderr)
     print(outcome.path)
-    return EXIT_INTERRUPTED if outcome.header.status == "interrupted" else EXIT_OK
+    if header.status == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_UNUSABLE if unusable else EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from harness.datasets import load_dataset
-    from harness.suite.loader import load_suite
+    """`harness run`'s pre-flight without the run: same checks, same errors, nothing written."""
+    from harness.preflight import RunOptions, preflight
 
-    suite = load_suite(args.suite)
-    data = load_dataset(suite)
+    plan = preflight(args.suite, RunOptions(progress=False))
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    noted = f" ({len(plan.warnings)} warning(s))" if plan.warnings else ""
     print(
-        f"ok: suite {suite.name!r}: {len(suite.systems)} systems, {len(suite.metrics)} metrics, "
-        f"{len(data.test)} test and {len(data.train)} train examples"
+        f"ok: suite {plan.suite.name!r}: {len(plan.systems)} systems, {len(plan.metrics)} metrics, "
+        f"{len(plan.dataset.test)} test and {len(plan.dataset.train)} train examples{noted}"
     )
     return EXIT_OK
 
@@ -148,4 +175,4 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import DatasetError
+from harness.jsonl import JsonlError, iter_jsonl
 from harness.suite.model import DatasetSource, Suite
+from harness.textfile import TextFileError, read_text
 from harness.types import Example
 
 
@@ -22,30 +25,40 @@ from harness.types import Example
 class Dataset:
     test: list[Example]
     train: list[Example]
+    # every id the dataset holds (all splits, before `limit`): outputs recorded elsewhere (replay)
+    # are checked against it
+    known_ids: set[str] = field(default_factory=set)
 
     def content_hash(self) -> str:
-        blob = "\n".join(e.model_dump_json() for e in [*self.test, *self.train])
+        # an unset `answerable` is left out, so datasets without one hash as they did before it existed
+        blob = "\n".join(
+            e.model_dump_json(exclude={"answerable"} if e.answerable is None else None) for e in [*self.test, *self.train]
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def load_dataset(suite: Suite) -> Dataset:
     config = suite.dataset
     rows = _read_source(config, suite, "dataset")
-    examples = _to_examples(rows, config, "dataset", default_split=config.test_split)
+    first_seen: dict[tuple[str, str], str] = {}
+    examples = _to_examples(rows, config, "dataset", default_split=config.test_split, first_seen=first_seen)
     test = [e for e in examples if e.split == config.test_split]
     train = [e for e in examples if e.split == config.train_split]
+    known_ids = {e.id for e in examples}
     if config.train is not None:
         train_rows = _read_source(config.train, suite, "dataset.train")
-        train += _to_examples(train_rows, config.train, "dataset.train", default_split=config.train_split, split="train")
-    _check_unique(test, "test")
-    _check_unique(train, "train")
+        extra = _to_examples(
+            train_rows, config.train, "dataset.train", default_split=config.train_split, split="train", first_seen=first_seen
+        )
+        train += extra
+        known_ids |= {e.id for e in extra}
     if not test:
         splits = sorted({e.split for e in examples})
         hint = f" (splits found: {', '.join(splits)})" if splits else ""
         raise DatasetError(f"no examples in the {config.test_split!r} split{hint}", where="dataset")
     if config.limit:
         test = test[: config.limit]
-    return Dataset(test=test, train=train)
+    return Dataset(test=test, train=train, known_ids=known_ids)
 
 
 def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[str, dict[str, Any]]]:
@@ -54,31 +67,66 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[
         return [(f"{where}.inline[{i}]", row) for i, row in enumerate(source.inline)]
     if source.hf is not None:
         return _read_hub(source, where)
-    path = suite.resolve(source.path or "")
+    path = suite.resolve(source.path or "", where=f"{where}.path")
     if not path.exists():
         raise DatasetError(f"file not found: {path}", where=f"{where}.path")
     fmt = source.format or _infer_format(path, where)
+    if fmt != "hf_disk" and path.is_dir():
+        raise DatasetError(f"{path} is a folder; format {fmt} needs a file", where=f"{where}.path")
     try:
         if fmt == "jsonl":
-            return list(read_jsonl(path))
-        if fmt == "json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, list):
-                raise DatasetError("a JSON dataset must be a list of objects", where=str(path))
-            return [(f"{path}[{i}]", row) for i, row in enumerate(data)]
-        if fmt == "csv":
-            with path.open(newline="", encoding="utf-8") as handle:
-                return [(f"{path}:{i + 2}", row) for i, row in enumerate(csv.DictReader(handle))]
-        if fmt == "parquet":
-            import pandas as pd
+            rows = list(read_jsonl(path))
+        elif fmt == "json":
+            rows = _read_json(path)
+        elif fmt == "csv":
+            rows = _read_csv(path)
+        elif fmt == "parquet":
+            rows = _read_parquet(path)
+        else:
+            rows = _read_disk_dataset(path, source, where)
+    except TextFileError as error:
+        raise DatasetError(error.message, where=error.where) from None
+    if not rows:
+        raise DatasetError(f"{path} holds no rows", where=f"{where}.path")
+    return rows
 
-            frame = pd.read_parquet(path)
-            return [(f"{path}[{i}]", _plain(row)) for i, row in enumerate(frame.to_dict(orient="records"))]
-        return _read_disk_dataset(path, source, where)
-    except UnicodeDecodeError as error:
-        raise DatasetError(f"not UTF-8 text ({error.reason})", where=str(path)) from None
+
+def _read_json(path: Path) -> list[tuple[str, Any]]:
+    try:
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
-        raise DatasetError(f"not JSON: {error.msg} at line {error.lineno}", where=str(path)) from None
+        raise DatasetError(f"not JSON ({error.msg})", where=f"{path}:{error.lineno}:{error.colno}") from None
+    if not isinstance(data, list):
+        raise DatasetError("a JSON dataset must be a list of objects", where=str(path))
+    return [(f"{path}[{i}]", row) for i, row in enumerate(data)]
+
+
+def _read_csv(path: Path) -> list[tuple[str, Any]]:
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for row in reader:
+            # DictReader's line_num is the line the row ends on (a quoted cell may span lines)
+            position = f"{path}:{reader.line_num}"
+            if None in row:
+                raise DatasetError(
+                    f"more cells than the {len(reader.fieldnames or [])} header columns", where=position
+                )
+            rows.append((position, row))
+    except csv.Error as error:
+        raise DatasetError(f"not valid CSV ({error})", where=f"{path}:{reader.line_num}") from None
+    return rows
+
+
+def _read_parquet(path: Path) -> list[tuple[str, Any]]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - pyarrow raises many kinds; all mean "cannot read"
+        raise DatasetError(f"cannot read as Parquet ({type(error).__name__}: {str(error)[:200]})", where=str(path)) from None
+    return [(f"{path}[{i}]", _plain(row)) for i, row in enumerate(frame.to_dict(orient="records"))]
 
 
 def _infer_format(path: Path, where: str) -> str:
@@ -92,24 +140,23 @@ def _infer_format(path: Path, where: str) -> str:
 
 
 def read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Objects with their `file:line`; blank lines skipped, a bad line is a DatasetError."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(f"line {number} is not JSON ({error.msg})", where=str(path)) from None
-            if not isinstance(row, dict):
-                raise DatasetError(f"line {number} is not a JSON object", where=str(path))
+    """Objects with their `file:line` (the one JSONL reader); a bad line is a DatasetError there."""
+    try:
+        for number, row in iter_jsonl(path):
             yield f"{path}:{number}", row
+    except JsonlError as error:
+        raise DatasetError(str(error.args[0]), where=error.where) from None
 
 
 def _read_disk_dataset(path: Path, source: DatasetSource, where: str) -> list[tuple[str, dict[str, Any]]]:
     import datasets
 
-    loaded = datasets.load_from_disk(str(path))
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except Exception as error:  # noqa: BLE001 - not a saved dataset, or a damaged one
+        raise DatasetError(
+            f"not a folder saved by `datasets` ({type(error).__name__}: {str(error)[:200]})", where=f"{where}.path"
+        ) from None
     if isinstance(loaded, datasets.DatasetDict):
         split = source.hf_split or ("test" if "test" in loaded else next(iter(loaded)))
         loaded = loaded[split]
@@ -141,35 +188,70 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _to_examples(
-    rows: list[tuple[str, dict[str, Any]]], source: DatasetSource, where: str, *, default_split: str, split: str | None = None
+    rows: list[tuple[str, Any]],
+    source: DatasetSource,
+    where: str,
+    *,
+    default_split: str,
+    split: str | None = None,
+    first_seen: dict[tuple[str, str], str] | None = None,
 ) -> list[Example]:
+    """Rows -> Examples; every bad row is reported (the first 20) with its position.
+    `first_seen` maps (split, id) to the position that used it first, across sources."""
     fields = source.fields
     mapped = {v for v in fields.model_dump().values() if v}
+    first_seen = {} if first_seen is None else first_seen
     examples, problems = [], []
     for index, (position, row) in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append(f"{position}: not an object with named fields (got {type(row).__name__})")
+            continue
         if fields.input not in row or row[fields.input] in (None, ""):
             problems.append(f"{position}: no {fields.input!r} value (map it with dataset.fields.input)")
             continue
         try:
-            examples.append(
-                Example(
-                    id=str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"{where}-{index}",
-                    input=str(row[fields.input]),
-                    reference=_text(row.get(fields.reference)) if fields.reference else None,
-                    reference_json=_json_value(row.get(fields.reference_json)) if fields.reference_json else None,
-                    reference_doc_ids=_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
-                    reference_relevance=_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
-                    reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
-                    tags=_list(row.get(fields.tags)) if fields.tags else [],
-                    split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
-                    metadata={k: v for k, v in row.items() if k not in mapped},
-                )
+            values = dict(
+                id=str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"{where}-{index}",
+                input=str(row[fields.input]),
+                reference=_text(row.get(fields.reference)) if fields.reference else None,
+                reference_json=_json_value(row.get(fields.reference_json)) if fields.reference_json else None,
+                reference_doc_ids=_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
+                reference_relevance=_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
+                reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
+                tags=_list(row.get(fields.tags)) if fields.tags else [],
+                split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
+                answerable=_flag(row.get(fields.answerable), fields.answerable) if fields.answerable else None,
+                metadata={k: v for k, v in row.items() if k not in mapped},
             )
+            # fields left at their default are not passed: the Example is the same, and smaller
+            # (~1.2 instead of ~1.7 KB: pydantic keeps the set of the fields given)
+            examples.append(Example(**{k: v for k, v in values.items() if not _default(k, v)}))
         except (ValueError, TypeError) as error:
             problems.append(f"{position}: {error}")
+            continue
+        example = examples[-1]
+        key = (example.split, example.id)
+        if key in first_seen:
+            problems.append(
+                f"{position}: duplicate id {example.id!r} in the {example.split!r} split (first at {first_seen[key]})"
+            )
+            examples.pop()
+        else:
+            first_seen[key] = position
     if problems:
-        raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=problems[:20])
+        shown = problems[:20] + ([f"(and {len(problems) - 20} more)"] if len(problems) > 20 else [])
+        raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=shown)
     return examples
+
+
+_EMPTY_BY_DEFAULT = frozenset({"reference_doc_ids", "reference_relevance", "reference_contexts", "tags", "metadata"})
+
+
+def _default(field: str, value: Any) -> bool:
+    """Whether `value` is the Example field's default (None, or an empty list or dict)."""
+    if field in _EMPTY_BY_DEFAULT:
+        return isinstance(value, (list, dict)) and not value
+    return value is None and field not in ("id", "input", "split")
 
 
 def _text(value: Any) -> str | None:
@@ -204,6 +286,22 @@ def _list(value: Any) -> list[str]:
     return [str(value)]
 
 
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+def _flag(value: Any, column: str) -> bool | None:
+    """A yes/no cell: JSON booleans, 0/1, or true/false/yes/no text (any case); empty: not said."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{column!r} must be true or false (or yes/no, 1/0), got {value!r}")
+
+
 def _relevance(value: Any) -> dict[str, float]:
     value = _json_value(value)
     if value in (None, ""):
@@ -213,18 +311,6 @@ def _relevance(value: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
-def _check_unique(examples: list[Example], split: str) -> None:
-    seen: dict[str, int] = {}
-    for example in examples:
-        seen[example.id] = seen.get(example.id, 0) + 1
-    duplicates = sorted(i for i, n in seen.items() if n > 1)
-    if duplicates:
-        shown = ", ".join(duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
-        raise DatasetError(f"duplicate example ids in the {split} split: {shown}", where="dataset")
-
-
 def read_examples(source: DatasetSource, suite: Suite, where: str, *, split: str = "test") -> list[Example]:
     """Every row of one source as examples of `split` (the updated phase's examples use this)."""
-    examples = _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split)
-    _check_unique(examples, split)
-    return examples
+    return _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split)

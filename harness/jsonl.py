@@ -8,11 +8,13 @@ as `torn`, so the caller can drop it instead of failing.
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.textfile import TextFileError, decode_utf8
 
 
 class JsonlError(HarnessError):
@@ -25,30 +27,34 @@ class JsonlError(HarnessError):
 
 
 def iter_jsonl(path: str | Path, *, torn_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line of `path`."""
+    """(line number, object) for every non-blank line of `path`, read one line at a time."""
     path = Path(path)
     try:
         handle = path.open("rb")
+    except FileNotFoundError:
+        raise JsonlError("file not found", where=str(path), line=0) from None
     except OSError as error:
-        raise HarnessError(f"cannot read ({error.strerror or error})", where=str(path)) from None
+        raise JsonlError(f"cannot read ({error.strerror or error})", where=str(path), line=0) from None
     with handle:
         for number, raw in enumerate(handle, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
             if not raw.strip():
                 continue
             torn = torn_tail and not raw.endswith(b"\n")
             try:
-                row = json.loads(raw)
-            except UnicodeDecodeError as error:
-                raise JsonlError(f"not UTF-8 text ({error.reason})", where=f"{path}:{number}",
-                                 line=number, torn=torn) from None
+                text = decode_utf8(raw, f"{path}").rstrip("\r\n")
+            except TextFileError as error:
+                column = error.where.rsplit(":", 1)[-1]
+                raise JsonlError(error.message, where=f"{path}:{number}:{column}", line=number, torn=torn) from None
+            try:
+                row = json.loads(text)
             except json.JSONDecodeError as error:
-                raise JsonlError(f"not JSON ({error.msg}, column {error.colno})",
-                                 where=f"{path}:{number}", line=number, torn=torn) from None
+                raise JsonlError(f"not JSON ({error.msg})", where=f"{path}:{number}:{error.colno}",
+                                 line=number, torn=torn) from None
             if torn:
                 # a complete object without its newline: the writer was killed before "\n"
                 raise JsonlError("an unfinished last line", where=f"{path}:{number}", line=number, torn=True)
             if not isinstance(row, dict):
-                raise JsonlError("not a JSON object", where=f"{path}:{number}", line=number)
+                raise JsonlError(f"not a JSON object (got {type(row).__name__})", where=f"{path}:{number}", line=number)
             yield number, row

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Coroutine, TypeVar
 
+from harness.cli_process import freeze_heap
 from harness.errors import HarnessError
 from harness.plan import RunOptions, RunPlan, plan_run
 from harness.run import RunHeader, RunTally, RunView, RunWriter
 from harness.run.record import RecordedOptions
 from harness.runner import execute, new_header, record_artifacts, setup_systems
-from harness.updates import add_update_phase
+from harness.store import register_finished
 
 T = TypeVar("T")
 
@@ -27,18 +28,19 @@ class RunOutcome:
 
 def start_run(suite_path: str | Path, options: RunOptions) -> RunOutcome:
     plan = plan_run(suite_path, options)
-    update = add_update_phase(plan)
+    update = plan.update
 
     async def main(started: list[RunHeader]) -> RunHeader:
         built = await setup_systems(plan)
         header = new_header(plan, run_id=uuid.uuid4().hex)
         header.updates = update.record() if update else None
         record_artifacts(header, built)
+        freeze_heap()  # the command only: the plan and dataset are never collected again
         with RunWriter.create(plan.out, header) as run:
             started.append(header)
             return await execute(plan, run, header, RunTally())
 
-    return RunOutcome(Path(plan.out), run_sync(_until_done(main)))
+    return _registered(RunOutcome(Path(plan.out), run_sync(_until_done(main))))
 
 
 def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | None = None, progress: bool = True) -> RunOutcome:
@@ -59,7 +61,7 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
         exclude_leaked=recorded.exclude_leaked,
     )
     plan = plan_run(header.suite.path, options)
-    update = add_update_phase(plan)
+    update = plan.update
     _check_same(plan, header, path)
     if update is not None and (header.updates or {}).get("content_hash") != update.content_hash():
         raise HarnessError("cannot resume: the update's examples changed since the run started; start a new run instead",
@@ -73,6 +75,7 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
                 tally.add_row(row)
                 done.add((row["system"], str(row["example"]["id"])))
             await setup_systems(plan)
+            freeze_heap()
             header = view.header
             header.status = "running"
             header.ended_at = None
@@ -80,7 +83,13 @@ def resume_run(path: Path, *, use_cache: bool = True, cache_dir: str | Path | No
             started.append(header)
             return await execute(plan, run, header, tally, done)
 
-    return RunOutcome(Path(path), run_sync(_until_done(main)))
+    return _registered(RunOutcome(Path(path), run_sync(_until_done(main))))
+
+
+def _registered(outcome: RunOutcome) -> RunOutcome:
+    """Add the finished run to the run store (a store problem is a warning, never a failure)."""
+    register_finished(outcome.path)
+    return outcome
 
 
 def _check_same(plan: RunPlan, header: RunHeader, path: Path) -> None:

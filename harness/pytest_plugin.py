@@ -150,6 +150,8 @@ class HarnessRunner:
             outcome = start_run(path, options)
             if outcome.header.status != "complete":
                 raise RuntimeError(f"harness run of {path} ended {outcome.header.status}: {outcome.path}")
+            if reasons := outcome.header.unusable():
+                raise RuntimeError(f"harness run of {path} is unusable ({outcome.path}): " + "; ".join(reasons))
             self._done[key] = SuiteRun(outcome.path)
         return self._done[key]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ class RunResults:
                     "metric": name, "value": score.get("value"), "status": score.get("status"),
                     "reason": score.get("reason"), "detail": score.get("detail") or {},
                 }
-                for row in self.data.samples
+                for row in self.data.rows()
                 for name, score in row.get("scores", {}).items()
             ]
             columns = ["system", "kind", "example_id", "tags", "metric", "value", "status", "reason", "detail"]
@@ -85,7 +86,7 @@ class RunResults:
         if "outputs" not in self._cache:
             kinds = self.data.kinds
             rows = []
-            for row in self.data.samples:
+            for row in self.data.rows():
                 example, response = row["example"], row.get("response", {})
                 timings, usage = response.get("timings") or {}, response.get("usage") or {}
                 retrieved = response.get("retrieved")
@@ -149,7 +150,7 @@ class RunResults:
             from harness.decision.cli import load_sections
 
             sections = load_sections(str(suite))
-        return decision_tables(analyse_facts(facts_from_rows(self.data.header, self.data.samples, *sections)))
+        return decision_tables(analyse_facts(facts_from_rows(self.data.header, self.data.rows(), *sections)))
 
     def write_reports(self) -> list[Path]:
         """(Re)write report.md, charts/ and report.html into the run directory."""
@@ -221,7 +222,13 @@ def run_suite(suite_path: str | Path, **options: Any) -> RunResults:
     from harness.launch import start_run
 
     outcome = start_run(suite_path, _run_options(options))
+    for reason in outcome.header.unusable() if outcome.header.status == "complete" else []:
+        warnings.warn(f"unusable run: {reason}", UnusableRunWarning, stacklevel=2)
     return load_run(outcome.path)
+
+
+class UnusableRunWarning(UserWarning):
+    """The run finished but its numbers should not be used (too many errors, a broken judge)."""
 
 
 async def arun_suite(suite_path: str | Path, **options: Any) -> RunResults:

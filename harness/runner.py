@@ -13,15 +13,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
+from harness.gateway.cache import flush_all as flush_caches
 from harness.gateway.retry import describe
 from harness.metrics.base import Metric, failed_response_scores, metric_infos
 from harness.plan import RunPlan
 from harness.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
-from harness.types import Example, Response, Score
+from harness.timing import sample_clock
+from harness.types import Example, Response, Score, Timings
+from harness.gateway.endpoint import resolved_endpoint
+from harness.secrets import redact
+from harness.suite.model import JudgeConfig
 from harness.updates import examples_for
 from harness.versions import package_versions
 
@@ -44,10 +50,11 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
         leakage=plan.leakage,
         git=git_info(suite.base_dir),
         environment={"python": platform.python_version(), **package_versions(PACKAGES)},
-        systems={name: suite.systems[name].model_dump(mode="json") for name in plan.systems},
-        metrics=[m.model_dump(mode="json") for m in suite.metrics],
+        systems={name: recorded_system(suite.systems[name]) for name in plan.systems},
+        metrics=[redact(m.model_dump(mode="json")) for m in suite.metrics],
         metric_info=metric_infos(plan.metrics),
-        judge=suite.judge,
+        judge=JudgeConfig.model_validate(redact(suite.judge.model_dump(mode="json"))),
+        judge_endpoint=resolved_endpoint(suite.judge.model, suite.judge.params) if suite.judge.model else None,
         settings=suite.settings,
         options=RecordedOptions(**plan.options.recorded()),
         counts=RunCounts(planned=sum(len(examples_for(plan, name)) for name in plan.systems)),
@@ -55,6 +62,15 @@ def new_header(plan: RunPlan, run_id: str) -> RunHeader:
         decision=suite.decision.model_dump(mode="json") if suite.decision else None,
         cost=suite.cost.model_dump(mode="json") if suite.cost else None,
     )
+
+
+def recorded_system(config: Any) -> dict[str, Any]:
+    """A system's resolved config as run.json keeps it: secrets redacted, and for systems that
+    call a model, where the calls go (`endpoint`), so compare and gate see a changed server."""
+    recorded = config.model_dump(mode="json")
+    if isinstance(model := recorded.get("model"), str) and model:
+        recorded["endpoint"] = resolved_endpoint(model, recorded.get("params"))
+    return redact(recorded)
 
 
 def git_info(folder: Path) -> GitInfo:
@@ -85,14 +101,31 @@ async def score_sample(metrics: list[Metric], example: Example, response: Respon
 
 
 async def respond_safely(system: Any, example: Example) -> Response:
-    started = time.perf_counter()
-    try:
-        response = await system.respond(example)
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:  # noqa: BLE001 - recorded on the sample, the run goes on
-        return Response(error=describe(error), timings={"total_s": time.perf_counter() - started})
-    response.metadata.setdefault("wall_s", time.perf_counter() - started)
+    """The system's response, or one carrying the error; timings are the system's own time.
+
+    `timings.queue_s` is what its calls waited for a concurrency slot (noted on the sample's clock
+    by whoever waited), and is left out of `total_s`. A system that reports no `total_s` gets
+    the time `respond` took, less that wait.
+    """
+    with sample_clock() as clock:
+        started = time.perf_counter()
+        try:
+            response = await system.respond(example)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - recorded on the sample, the run goes on
+            own = getattr(error, "latency_s", None)  # a failed call's own time (harness.gateway.retry)
+            if not isinstance(own, float):
+                own = max(time.perf_counter() - started - clock.queue_s, 0.0)
+            return Response(
+                error=describe(error), timings=Timings(total_s=own, queue_s=clock.queue_s),
+                attempts=tries if isinstance(tries := getattr(error, "attempts", None), int) and tries >= 1 else None,
+            )  # fmt: skip
+        wall = time.perf_counter() - started
+    if "total_s" not in response.timings.model_fields_set:
+        response.timings.total_s = max(wall - clock.queue_s, 0.0)
+    response.timings.queue_s = clock.queue_s
+    response.metadata.setdefault("wall_s", wall)
     return response
 
 
@@ -113,60 +146,120 @@ def record_artifacts(header: RunHeader, built: dict[str, Any]) -> None:
         header.artifacts[name] = dict(artifacts.files)
 
 
+def _pairs(plan: RunPlan) -> Iterator[tuple[str, Example]]:
+    """Every (system, example) of the run: the test set example by example, then the updated phase."""
+    main = [name for name in plan.systems if name not in plan.tests]
+    for example in plan.dataset.test:
+        for name in main:
+            yield name, example
+    for name, examples in plan.tests.items():
+        for example in examples:
+            yield name, example
+
+
 async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTally,
                   done: set[tuple[str, str]] | None = None) -> RunHeader:
     """Run the missing pairs into `run`; `tally` holds what is already there (resume). Returns
     the final header (complete or interrupted); raises CancelledError after writing it when
-    the run was interrupted."""
+    the run was interrupted.
+
+    A fixed pool of workers takes the pairs one at a time from a generator, so memory does not
+    grow with the number of pairs (a task per pair cost ~10 KiB each, all created up front)."""
     done = done or set()
-    pairs = [(name, ex) for ex in plan.dataset.test for name in plan.systems if name not in plan.tests]
-    pairs += [(name, ex) for name, examples in plan.tests.items() for ex in examples]  # the updated phase
-    todo = [(name, ex) for name, ex in pairs if (name, ex.id) not in done]
+    todo = (pair for pair in _pairs(plan) if (pair[0], pair[1].id) not in done)
     totals = {name: len(examples_for(plan, name)) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
-    in_flight = asyncio.Semaphore(max(64, 4 * plan.suite.settings.concurrency))
+    systems, metrics = plan.systems, plan.metrics
 
-    async def one(name: str, example: Example) -> None:
-        async with in_flight:
-            response = await respond_safely(plan.systems[name], example)
-            scores = await score_sample(plan.metrics, example, response)
+    async def worker() -> None:
+        for name, example in todo:  # one shared generator: each pair is taken once
+            response = await respond_safely(systems[name], example)
+            scores = await score_sample(metrics, example, response)
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
-            tally.add(name, response.error is not None, scores)
-            progress.advance(name, failed=response.error is not None)
+            failed = response.error is not None
+            tally.add(name, failed, scores)
+            progress.advance(name, failed=failed)
+            del response, scores  # not held while this worker waits for its next call
 
     status = "failed"  # unless the work ends normally or is cancelled
+    # reports (and the run store's rows) are written by a process following samples.jsonl
+    report = start_report_follower(run.path, plan.options.reports)
+    warm_imports(FINISH_MODULES)
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(64, 4 * plan.suite.settings.concurrency))]
     try:
         with progress:
-            await asyncio.gather(*(one(name, ex) for name, ex in todo))
+            await asyncio.gather(*workers)
         status = "complete"
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
-        header = finish(run, header, tally, status=status, reports=plan.options.reports)
+        for task in workers:  # a worker that raised must not leave the others writing
+            task.cancel()
+        flush_caches()  # replies written in batches: all on disk before the run is closed
+        # systems that learn of problems while answering (a custom system's rankings) count them
+        late = [w for system in plan.systems.values() for w in system.warnings]
+        header.warnings = list(dict.fromkeys([*header.warnings, *late]))
+        header = finish(run, header, tally, status=status, reports=plan.options.reports, follower=report)
     if status == "interrupted":
         raise asyncio.CancelledError
     return header
 
 
-def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True) -> RunHeader:
-    """Write summary.csv from the tally and close the header with counts and status."""
-    settings = header.settings
-    run.write_summary(tally.summary(
-        samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,
-        system_order=header.systems,
-    ))
-    header.degraded = tally.degraded(header.judge.max_error_rate)
-    header.counts.done = tally.done
-    header.counts.errors = tally.n_errors
-    header.status = status  # type: ignore[assignment]
-    header.ended_at = now()
-    run.write_header(header)
-    if not reports:
-        return header
-    from harness.report import write_reports  # lazy: matplotlib loads only here
+# what the end of a run imports (the summary's bootstrap): loaded while calls wait
+FINISH_MODULES = ("numpy", "harness.stats")
 
+
+def warm_imports(modules: tuple[str, ...]) -> None:
+    """Import `modules` in a background thread: the run's end then finds them loaded."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the real import, later, reports any problem
+                continue
+
+    threading.Thread(target=load, name="harness-warm-imports", daemon=True).start()
+
+
+def start_report_follower(path: Path, reports: bool) -> Any:
+    """The process that writes the reports and adds the run to the run store while the run goes
+    on (harness.report.follower); None when neither is wanted."""
+    from harness.report.follower import ReportFollower, wanted
+
+    return ReportFollower.start(path, reports=reports) if wanted(reports) else None
+
+
+def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, reports: bool = True,
+           follower: Any = None) -> RunHeader:
+    """Write summary.csv from the tally and close the header with counts and status, then the
+    reports: the `follower` has read the samples meanwhile; without it (or if it fails) they
+    are written here from the run directory."""
     try:
-        write_reports(run.path)
-    except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
-        print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
-    return header
+        settings = header.settings
+        run.write_summary(tally.summary(
+            samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,
+            system_order=header.systems,
+        ))
+        header.degraded = tally.degraded(header.judge.max_error_rate)
+        header.counts.done = tally.done
+        header.counts.errors = tally.n_errors
+        header.status = status  # type: ignore[assignment]
+        header.ended_at = now()
+        run.write_header(header)
+        following, follower = follower, None  # used up here
+        done = following.finish(charts=reports) if following is not None else None
+        if not reports or done is not None:
+            return header  # (a run the follower could not store is stored by launch, as usual)
+        from harness.report import write_reports  # lazy: matplotlib loads only in the chart worker
+
+        try:
+            write_reports(run.path)
+        except Exception as error:  # noqa: BLE001 - a report bug must never lose a finished run
+            print(f"warning: reports not written ({error}); retry with: harness report {run.path}", file=sys.stderr)
+        return header
+    finally:
+        if follower is not None:
+            follower.stop()

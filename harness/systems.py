@@ -35,7 +35,7 @@ class System(Protocol):
     """Turns one example into one response. Failures may raise: the runner records them.
 
     Only `respond` is required; built-in kinds subclass this protocol to inherit the defaults of
-    the optional hooks, and a plug-in that does not is given them by `with_defaults`.
+    the optional hooks, and a plug-in that does not is given them by `as_system`.
     """
 
     warnings: Sequence[str] = ()
@@ -79,10 +79,10 @@ class _Defaults(System):
     def with_corpus(self, context: "SystemContext") -> System | None:
         hook = getattr(self.inner, "with_corpus", None)
         twin = hook(context) if hook is not None else None
-        return None if twin is None else with_defaults(twin)
+        return None if twin is None else as_system(twin)
 
 
-def with_defaults(system: Any) -> System:
+def as_system(system: Any) -> System:
     """The system itself when it has every hook, else a wrapper that adds the defaults."""
     return system if isinstance(system, System) else _Defaults(system)
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ScoreStatus = Literal["ok", "undefined", "error"]
+UNANSWERABLE_TAG = "unanswerable"
 
 
 class Example(BaseModel):
@@ -28,6 +29,16 @@ class Example(BaseModel):
     tags: list[str] = Field(default_factory=list)
     split: str = "test"
     metadata: dict[str, Any] = Field(default_factory=dict)
+    answerable: bool | None = Field(
+        None, description="False: the right response is to decline. None: not said (see `unanswerable`)."
+    )
+
+    @property
+    def unanswerable(self) -> bool:
+        """Marked unanswerable: `answerable: false`, or the `unanswerable` tag when the field is unset."""
+        if self.answerable is not None:
+            return not self.answerable
+        return UNANSWERABLE_TAG in self.tags
 
 
 class RetrievedChunk(BaseModel):
@@ -46,11 +57,19 @@ class Usage(BaseModel):
 
 
 class Timings(BaseModel):
-    """Seconds. `retrieval_s`/`generation_s` are None when the system has no such stage."""
+    """Seconds of the system's own time for one sample (README: "What latency means").
+
+    `total_s` runs from when the sample's work starts, not from when it was queued; a model or
+    endpoint call counts from its first attempt to its final answer, backoff included.
+    `retrieval_s`/`generation_s` are None when the system has no such stage. `queue_s` is the
+    time its calls waited for a concurrency slot, kept apart (not in `total_s`); None in runs
+    recorded before it was.
+    """
 
     total_s: float = 0.0
     retrieval_s: float | None = None
     generation_s: float | None = None
+    queue_s: float | None = None
 
 
 class Response(BaseModel):
@@ -65,6 +84,11 @@ class Response(BaseModel):
     model: str | None = None
     cached: bool = False
     error: str | None = None
+    attempts: int | None = Field(
+        None, ge=1,
+        description="Tries its model or endpoint call took (1: no retry); None: no such call (a Python "
+        "function, replay) or a run recorded before attempts were.",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property

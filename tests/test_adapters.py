@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_jsonl
 from harness.datasets import load_dataset
-from harness.errors import ConfigError
+from harness.errors import ConfigError, SuiteError
 from harness.gateway import Gateway
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
@@ -37,7 +37,11 @@ def respond(system: Any, example: Example | None = None) -> Any:
 
 
 def test_prompt_renders_system_and_template(tmp_path: Path) -> None:
-    system = build(tmp_path, {"kind": "prompt", "model": "scripted/echo", "prompt": {"system": "Be brief.", "template": "Q: {{input}} ({{metadata.topic}})\nA:"}})
+    system = build(
+        tmp_path,
+        {"kind": "prompt", "model": "scripted/echo", "prompt": {"system": "Be brief.", "template": "Q: {{input}} ({{metadata.topic}})\nA:"}},
+        dataset={"inline": [{"id": "x", "input": "why?", "topic": "sky"}]},
+    )
     response = respond(system, Example(id="x", input="why?", metadata={"topic": "sky"}))
     assert response.text == "Q: why? (sky)\nA:"
     assert response.metadata["prompt"][0] == {"role": "system", "content": "Be brief."}
@@ -105,6 +109,57 @@ def test_replay_reads_outputs_and_retrieved_ids(tmp_path: Path) -> None:
         build(tmp_path, {"kind": "replay", "path": "absent.jsonl"})
 
 
+def test_replay_ranks_scored_documents_as_trec_eval_does(tmp_path: Path) -> None:
+    # stored in document order; by score b (0.9) leads, and the tie a/c (0.3) goes to c (id descending)
+    write_jsonl(tmp_path / "out.jsonl", [
+        {"id": "x", "output": "it", "docs": [{"id": "a", "score": 0.3}, {"id": "b", "score": 0.9}, {"id": "c", "score": 0.3}]},
+        {"id": "t0", "output": "-", "docs": ["d1", "d2", "d1"]},
+        {"id": "unused", "output": "-", "docs": [{"id": "a", "score": 0.1}, {"id": "b", "score": 0.2}]},
+    ])  # fmt: skip
+    system = build(tmp_path, {"kind": "replay", "path": "out.jsonl", "retrieved_ids_field": "docs"})
+    response = respond(system)
+    assert response.retrieved_doc_ids == ["b", "c", "a"] and [c.score for c in response.retrieved] == [0.9, 0.3, 0.3]
+    assert response.metadata["ranking"] == {"order": "score", "resorted": True, "contradictions": 1, "duplicates": 0}
+    # counted over the test examples only (t0 is a train row, `unused` is not in the dataset)
+    assert system.warnings[0] == "systems.s.path: 1 of 3 rows have ids that are not in the dataset (unused)"
+    assert system.warnings[1:] == [
+        (
+            "systems.s: 1 of 1 rankings list documents in an order their scores contradict (1 adjacent pair(s) "
+            "with a higher score listed later); ranked by score, as trec_eval does"
+        )
+    ]
+
+
+def test_replay_rejects_a_bad_ranking_at_load_with_its_line(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "out.jsonl", [{"id": "x", "output": "it", "docs": [{"id": "a", "score": 1}, {"id": "b"}]}])
+    with pytest.raises(ConfigError, match=r"out.jsonl:1: docs: entry 1 has no score while others do") as caught:
+        build(tmp_path, {"kind": "replay", "path": "out.jsonl", "retrieved_ids_field": "docs"})
+    assert caught.value.where == "systems.s.path"
+
+
+def test_custom_scored_ranking_contexts_and_declines(tmp_path: Path) -> None:
+    (tmp_path / "scored_system.py").write_text(
+        "def answer(example):\n"
+        "    return {'answer': 'x', 'contexts': ['A text', 'B text'],\n"
+        "            'retrieved_doc_ids': [{'id': 'a', 'score': 0.2}, {'id': 'b', 'score': 0.7}]}\n"
+        "def no_answer(example):\n    return {'answer': None, 'retrieved_doc_ids': ['a', 'a']}\n"
+        "def refuse(example):\n    return {'answer': 'sorry', 'declined': 'out of scope'}\n"
+        "def broken(example):\n    return {'answer': 'x', 'retrieved_doc_ids': [{'id': 'a', 'score': 'high'}]}\n"
+    )
+    system = build(tmp_path, {"kind": "custom", "function": "scored_system:answer"})
+    response = respond(system)
+    assert [(c.doc_id, c.text, c.score) for c in response.retrieved] == [("b", "B text", 0.7), ("a", "A text", 0.2)]
+    assert response.metadata["ranking"]["contradictions"] == 1 and "declined" not in response.metadata
+    assert "1 of 1 rankings list documents in an order their scores contradict" in system.warnings[0]
+    none = build(tmp_path, {"kind": "custom", "function": "scored_system:no_answer"})
+    declined = respond(none)
+    assert (declined.text, declined.metadata["declined"], declined.retrieved_doc_ids) == ("", "answer is null", ["a"])
+    assert none.warnings == ["systems.s: 1 of 1 rankings list a document more than once (1 repeat(s)); each document counted once, at its best rank"]
+    assert respond(build(tmp_path, {"kind": "custom", "function": "scored_system:refuse"})).metadata["declined"] == "out of scope"
+    with pytest.raises(ValueError, match="retrieved_doc_ids: entry 0 \\('a'\\) has score 'high'"):
+        respond(build(tmp_path, {"kind": "custom", "function": "scored_system:broken"}))
+
+
 def test_custom_function_sync_and_async(tmp_path: Path) -> None:
     (tmp_path / "my_system.py").write_text(
         "import asyncio\n"
@@ -162,5 +217,14 @@ def test_custom_http_endpoint_with_retry_and_mapping(tmp_path: Path, monkeypatch
     finally:
         server.shutdown()
     monkeypatch.delenv("MY_TOKEN")
-    with pytest.raises(ConfigError, match="set the environment variable\\(s\\) MY_TOKEN"):
+    with pytest.raises(SuiteError, match="systems.s.endpoint.headers.X: set the environment variable MY_TOKEN"):
         build(tmp_path, {"kind": "custom", "endpoint": {"url": "http://127.0.0.1:1/x", "headers": {"X": "${MY_TOKEN}"}}})
+
+
+def test_endpoint_null_answer_is_a_decline_and_a_missing_one_an_error(tmp_path: Path) -> None:
+    system = build(tmp_path, {"kind": "custom", "endpoint": {
+        "url": "http://127.0.0.1:1/answer", "answer_field": "data.text", "retrieved_ids_field": "data.sources"}})  # fmt: skip
+    declined = system._to_response({"data": {"text": None, "sources": [{"id": "d1", "score": 0.1}, {"id": "d2", "score": 0.5}]}}, 0.2)
+    assert (declined.text, declined.metadata["declined"], declined.retrieved_doc_ids) == ("", "data.text is null", ["d2", "d1"])
+    with pytest.raises(KeyError, match="endpoint reply has no field 'data.text'"):
+        system._to_response({"data": {"sources": []}}, 0.2)

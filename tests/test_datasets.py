@@ -72,8 +72,10 @@ def test_inline_and_separate_train_source(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids_rejected(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="duplicate example ids in the test split: a"):
-        dataset_of(tmp_path, {"inline": [{"id": "a", "input": "x"}, {"id": "a", "input": "y"}]})
+    with pytest.raises(DatasetError) as caught:
+        dataset_of(tmp_path, {"inline": [{"id": "a", "input": "x"}, {"id": "a", "input": "y"}, {"id": "a", "input": "z", "split": "train"}]})
+    # the second row is named, with the first; the same id in another split is allowed
+    assert caught.value.problems == ["dataset.inline[1]: duplicate id 'a' in the 'test' split (first at dataset.inline[0])"]
 
 
 def test_empty_test_split_rejected(tmp_path: Path) -> None:
@@ -85,7 +87,7 @@ def test_bad_rows_are_located(tmp_path: Path) -> None:
     (tmp_path / "data.jsonl").write_text('{"input": "ok"}\n{"input": \n')
     with pytest.raises(DatasetError) as caught:
         dataset_of(tmp_path, {"path": "data.jsonl"})
-    assert "line 2 is not JSON" in str(caught.value) and "data.jsonl" in str(caught.value)
+    assert f"{tmp_path / 'data.jsonl'}:2:" in str(caught.value) and "not JSON" in str(caught.value)
     write_jsonl(tmp_path / "data.jsonl", [{"question": "no input column"}])
     with pytest.raises(DatasetError) as caught:
         dataset_of(tmp_path, {"path": "data.jsonl"})
@@ -112,3 +114,17 @@ def test_hub_dataset_offline_fails_clearly(tmp_path: Path, monkeypatch: pytest.M
 def test_generated_ids_and_limit(tmp_path: Path) -> None:
     data = dataset_of(tmp_path, {"inline": [{"input": "a"}, {"input": "b"}, {"input": "c"}], "limit": 2})
     assert [e.id for e in data.test] == ["dataset-0", "dataset-1"]
+
+
+def test_fields_left_at_their_default_are_not_stored_but_read_the_same(tmp_path: Path) -> None:
+    """Only given values are passed to Example (it is smaller); falsy values are still given."""
+    from harness.types import Example
+
+    rows = [{"id": "a", "input": "x"},
+            {"id": "b", "input": "y", "reference": "", "reference_json": [], "answerable": False, "tags": []}]
+    data = dataset_of(tmp_path, {"inline": rows, "fields": {"reference_json": "reference_json", "answerable": "answerable"}})
+    plain, falsy = data.test
+    assert plain.model_fields_set == {"id", "input", "split"}
+    assert plain == Example(id="a", input="x", split="test")
+    assert (falsy.reference, falsy.reference_json, falsy.answerable, falsy.tags) == ("", [], False, [])
+    assert falsy.model_dump() == Example(id="b", input="y", reference="", reference_json=[], answerable=False).model_dump()

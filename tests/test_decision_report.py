@@ -75,6 +75,21 @@ def test_report_html_links_bucket_ids_to_samples_and_escapes_run_text(report_run
     assert 'href="#ex-q25"' in text and '<details id="ex-q25">' in text  # a retrieval miss, linked to its sample
 
 
+def test_ids_beyond_the_first_page_link_to_the_page_that_holds_them(tmp_path, monkeypatch):
+    """report.html embeds only the first page of examples; a bucket's ids on later pages link there."""
+    import harness.report.pages as pages
+    from decision_runs import binary_run
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 10)
+    run = binary_run(tmp_path / "run", {"base": [0] * 25, "rag": [1] * 5 + [0] * 20, "oracle": [1] * 25})
+    write_reports(run, charts=False)
+    text = (run / "report.html").read_text()
+    assert 'href="#ex-q001"' in text and '<details id="ex-q001">' in text  # page 1: report.html itself
+    assert 'href="report_pages/samples-0002.html#ex-q012"' in text
+    assert 'href="report_pages/samples-0003.html#ex-q024"' in text
+    assert '<details id="ex-q024">' in (run / "report_pages" / "samples-0003.html").read_text()
+
+
 @needs_chromium
 def test_decision_section_renders_in_chromium(report_run, tmp_path):
     dom, log = chromium_dom(report_run / "report.html", tmp_path)

@@ -88,6 +88,24 @@ def test_cache_serves_identical_requests(tmp_path: Path) -> None:
     assert len(ResponseCache.in_dir(tmp_path)) == 2
 
 
+def test_cache_writes_replies_in_batches_and_on_flush(tmp_path: Path) -> None:
+    from harness.gateway import cache as cache_module
+    from harness.gateway.request import ModelReply
+
+    cache = ResponseCache.in_dir(tmp_path)
+    other = ResponseCache.in_dir(tmp_path)  # opened before the puts: as another process sees the file
+    reply = ModelReply(text="x", model="scripted/echo")
+    for i in range(cache_module.BATCH - 1):
+        cache.put(f"k{i}", reply)
+    assert cache.get("k0") == reply  # served from the pending batch
+    assert other.get("k0") is None  # not on disk yet
+    cache.put("last", reply)  # the batch is full: one transaction
+    assert other.get("k0") == reply and other.get("last") == reply
+    cache.put("late", reply)
+    cache_module.flush_all()  # what every run does at its end (and the process at exit)
+    assert other.get("late") == reply
+
+
 def test_concurrency_limit_per_provider() -> None:
     register_script("timed", {"latency_ms": 50, "default": "x"})
     gateway = Gateway(concurrency=4)

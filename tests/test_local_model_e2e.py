@@ -77,15 +77,15 @@ def test_same_request_twice_gives_the_same_text_also_through_litellm() -> None:
     assert via_litellm.choices[0].message.content == first and via_litellm.model == GEMMA
 
 
-def test_lora_path_in_extra_loads_the_adapter_on_a_separate_instance(tmp_path: Path) -> None:
-    from harness.local.generator import get_pool
+def test_lora_path_in_extra_loads_the_adapter_onto_the_one_model(tmp_path: Path) -> None:
+    from harness.local.generator import get_generator
 
     adapter = zero_lora(tmp_path / "zero-lora.gguf")
     base = complete(ModelRequest(model=GEMMA, messages=EIFFEL, params=GenerationParams(max_tokens=16)))
     tuned_params = GenerationParams(max_tokens=16, extra={"lora_path": str(adapter)})
     tuned = complete(ModelRequest(model=GEMMA, messages=EIFFEL, params=tuned_params))
     assert tuned.text == base.text  # a zero update changes nothing
-    assert any(key[0] == str(adapter.resolve()) for key in get_pool()._instances)
+    assert any(key[0] == str(adapter.resolve()) for key in get_generator().engine._adapters)
 
 
 def test_embeddings_are_unit_rows_and_similar_sentences_are_closer() -> None:

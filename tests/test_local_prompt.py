@@ -148,16 +148,16 @@ def test_registering_the_provider_loads_no_model_library() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_lora_instance_key_follows_the_adapter_file(tmp_path: Path) -> None:
+def test_lora_key_follows_the_adapter_file(tmp_path: Path) -> None:
     import os
 
-    from harness.local.generator import _instance_key
+    from harness.local.generator import lora_key
 
     adapter = tmp_path / "lora.gguf"
     with pytest.raises(LocalModelError, match="LoRA adapter not found"):
-        _instance_key(str(adapter), 1.0)
+        lora_key(str(adapter), 1.0)
     adapter.write_bytes(b"v1")
-    first = _instance_key(str(adapter), 1.0)
+    first = lora_key(str(adapter), 1.0)
     os.utime(adapter, ns=(1, 1))  # retrained in place: same path, new file
-    assert _instance_key(str(adapter), 1.0) != first
-    assert _instance_key(None, 1.0) == _instance_key(None, 0.5)
+    assert lora_key(str(adapter), 1.0) != first
+    assert lora_key(None, 1.0) == lora_key(None, 0.5)

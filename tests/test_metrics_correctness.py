@@ -73,7 +73,7 @@ def test_every_metric_type_parses_from_suite_yaml() -> None:
         "answer_format": {"schema": "answer_schema.json"},
         "systems": {"echo": {"kind": "prompt", "model": "scripted/echo"}},
         "metrics": [
-            {"type": "retrieval", "k": [1, 3, 5]},
+            {"type": "retrieval", "k": [1, 3, 5], "relevance_level": 2},
             "json_valid",
             "json_schema",
             {"type": "json_schema", "name": "inline_schema", "schema": {"type": "object"}},
@@ -83,7 +83,8 @@ def test_every_metric_type_parses_from_suite_yaml() -> None:
             {"type": "token_f1", "json_field": "answer"},
             "semantic_similarity",
             "factual_correctness",
-            {"type": "faithfulness", "offline": {"lexical_threshold": 0.8, "embedding_model": None}},
+            {"type": "faithfulness", "offline": {"version": "offline-v1", "lexical_threshold": 0.8, "embedding_model": None}},
+            {"type": "abstention", "json_field": "answer", "phrases": ["no idea"]},
         ],
     }
     suite = parse_suite(raw, base_dir=ROOT / "suites" / "demo")
@@ -93,4 +94,34 @@ def test_every_metric_type_parses_from_suite_yaml() -> None:
     metrics = [registry.get(m.type).factory(m, context) for m in suite.metrics]
     names = [n for m in metrics for n in m.names]
     assert "recall@5" in names and "faithfulness" in names and "inline_schema" in names
+    assert "declined_unanswerable" in names and "declined_answerable" in names
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("reference", ["", "   "])
+def test_empty_reference_is_undefined_like_a_missing_one(reference: str) -> None:
+    from harness.metrics.basic import ExactMatch, ExactMatchConfig
+
+    example = Example(id="e", input="q", reference=reference)
+    metrics = [
+        TokenF1(TokenF1Config(type="token_f1")),
+        ExactMatch(ExactMatchConfig(type="exact_match", mode="contains"), None),  # type: ignore[arg-type]
+        ExactMatch(ExactMatchConfig(type="exact_match"), None),  # type: ignore[arg-type]
+    ]
+    for metric in metrics:
+        for text in ("", "Paris"):
+            [score] = asyncio.run(metric.score(example, Response(text=text)))
+            assert score.status == "undefined" and score.value is None, (metric.names, text)
+            assert "reference answer is empty" in score.reason
+    assert similarity("two years", reference).status == "undefined"
+
+
+def test_unanswerable_examples_are_left_to_the_abstention_metrics() -> None:
+    marked = Example(id="e", input="q", reference="no answer", answerable=False)
+    tagged = Example(id="e", input="q", reference="no answer", tags=["unanswerable"])
+    for example in (marked, tagged):
+        [score] = asyncio.run(TokenF1(TokenF1Config(type="token_f1")).score(example, Response(text="no answer")))
+        assert score.status == "undefined" and score.reason == "example is unanswerable (see the abstention metrics)"
+    answerable = Example(id="e", input="q", reference="no answer", tags=["unanswerable"], answerable=True)
+    [score] = asyncio.run(TokenF1(TokenF1Config(type="token_f1")).score(answerable, Response(text="no answer")))
+    assert score.value == 1.0

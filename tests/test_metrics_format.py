@@ -68,7 +68,8 @@ def test_schema_failing_path_in_reason() -> None:
     assert one(metric, Response(text='{"answer": "x", "sources": ["a.md"]}')).value == 1.0
     bad = one(metric, Response(text='{"answer": "x", "sources": [3]}'))
     assert bad.value == 0.0 and bad.reason.startswith("$.sources[0]:") and "string" in bad.reason
-    assert bad.detail["path"] == "$.sources[0]" and bad.detail["validator"] == "Draft202012Validator"
+    assert bad.detail["path"] == "$.sources[0]" and bad.detail["draft"] == "2020-12"
+    assert bad.detail["draft_from"] == "$schema" and bad.detail["keyword"] == "type"
     missing = one(metric, Response(text='{"answer": "x"}'))
     assert missing.value == 0.0 and "'sources' is a required property" in missing.reason
     not_json = one(metric, Response(text="the answer is x"))
@@ -83,9 +84,10 @@ def test_draft7_and_2020_12_differ_on_prefix_items() -> None:
     m7 = JsonSchema(JsonSchemaConfig(type="json_schema", schema=draft7), context())
     m2020 = JsonSchema(JsonSchemaConfig(type="json_schema", schema=SCHEMA_2020), context())
     default = JsonSchema(JsonSchemaConfig(type="json_schema", schema=no_dialect), context())
-    assert m7.draft == "Draft7Validator" and one(m7, Response(text=text)).value == 1.0
+    assert m7.draft == "7" and one(m7, Response(text=text)).value == 1.0
     assert one(m2020, Response(text=text)).value == 0.0
-    assert default.draft == "Draft202012Validator" and one(default, Response(text=text)).value == 0.0
+    assert default.draft == "2020-12" and one(default, Response(text=text)).value == 0.0
+    assert one(default, Response(text=text)).detail["draft_from"] == "default (2020-12)"
     tuple_items = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "array", "items": [{"type": "integer"}]}
     m7_items = JsonSchema(JsonSchemaConfig(type="json_schema", schema=tuple_items), context())
     assert one(m7_items, Response(text='["x"]')).reason.startswith("$[0]:")
@@ -100,7 +102,7 @@ def test_schema_from_path_and_suite_default(tmp_path: Path) -> None:
     assert extra.value == 0.0 and "Additional properties" in extra.reason and extra.detail["extracted"] == "fenced"
     with pytest.raises(ConfigError):
         JsonSchema(JsonSchemaConfig(type="json_schema"), context())
-    with pytest.raises(ConfigError, match="invalid JSON Schema"):
+    with pytest.raises(ConfigError, match="not a valid 2020-12 schema"):
         JsonSchema(JsonSchemaConfig(type="json_schema", schema={"type": 5}), context())
 
 

@@ -130,3 +130,44 @@ def test_config_rejects_bad_k() -> None:
     with pytest.raises(ValueError):
         RetrievalConfig(type="retrieval", k=[0])
     assert RetrievalConfig(type="retrieval", k=[5, 1, 5]).k == [1, 5]
+
+
+def trec_at_level(run: list[str], qrel: dict[str, int], level: int) -> dict[str, float]:
+    measures = {f"{m}.{','.join(map(str, KS))}" for m in TREC.values()} | {"recip_rank"}
+    scored = {d: float(len(run) - j) for j, d in enumerate(run)}
+    row = pytrec_eval.RelevanceEvaluator({"q": qrel}, measures, relevance_level=level).evaluate({"q": scored})["q"]
+    values = {"mrr": row["recip_rank"]}
+    for name, trec in TREC.items():
+        values.update({f"{name}@{k}": row[f"{trec}_{k}"] for k in KS})
+    return values
+
+
+@pytest.mark.parametrize("level", [2, 3])
+def test_relevance_level_matches_trec_eval_minus_l(level: int) -> None:
+    rng = random.Random(level)
+    metric = RetrievalMetrics(RetrievalConfig(type="retrieval", k=KS, relevance_level=level))
+    checked = 0
+    for _ in range(300):
+        run, qrel = random_case(rng, graded=True)
+        example = Example(id="e", input="q", reference_relevance=qrel)
+        scores = {s.name: s for s in metric.score_sync(example, Response(retrieved=chunks(*run)))}
+        want = trec_at_level(run, qrel, level)
+        for name, score in scores.items():
+            if not name.startswith("ndcg@") and not any(g >= level for g in qrel.values()):
+                assert score.status == "undefined" and score.reason == f"no documents with relevance grade >= {level}"
+                continue
+            assert score.status == "ok" and score.value == pytest.approx(want[name], abs=1e-9), name
+            checked += 1
+    assert checked > 2000
+
+
+def test_relevance_level_counts_low_grades_as_non_relevant_but_ndcg_keeps_them() -> None:
+    example = Example(id="e", input="q", reference_relevance={"a": 1, "b": 2})
+    default = run_metric(example, Response(retrieved=chunks("a", "b")), k=[2])
+    metric = RetrievalMetrics(RetrievalConfig(type="retrieval", k=[2], relevance_level=2))
+    strict = {s.name: s for s in metric.score_sync(example, Response(retrieved=chunks("a", "b")))}
+    assert default["mrr"].value == 1.0 and strict["mrr"].value == 0.5
+    assert default["precision@2"].value == 1.0 and strict["precision@2"].value == 0.5
+    assert strict["ndcg@2"].value == default["ndcg@2"].value
+    with pytest.raises(ValueError):
+        RetrievalConfig(type="retrieval", relevance_level=0)

@@ -86,6 +86,7 @@ def test_rag_prompt_has_numbered_contexts_with_sources(suite_dir):
     assert timings.retrieval_s is not None and timings.generation_s is not None
     assert timings.total_s == pytest.approx(timings.retrieval_s + timings.generation_s)
     assert response.metadata["retrieval"] == {"retriever": "bm25", "top_k": 2, "no_context": False}
+    assert "declined" not in response.metadata
 
 
 def test_overrides_and_sweeps_on_a_shared_block(suite_dir):
@@ -112,6 +113,7 @@ def test_hybrid_with_threshold_reports_no_context(suite_dir):
     assert response.retrieved == []
     assert "Context:\n(no relevant context found)\n\nQuestion:" in response.text
     assert response.metadata["retrieval"]["no_context"] is True
+    assert response.metadata["declined"] == "no_relevant_context"  # the abstention metrics count it
 
 
 def test_dense_uses_the_injected_embedder(suite_dir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,10 @@ def test_header_facts_and_warnings(report):
     assert "⚠ degraded: judge error rate 20% > 10%" in report
     assert "⚠ warning: scripted models only" in report
     systems = table(report, "## Systems")
-    assert systems["broken"] == {"kind": "custom", "model": "scripted/broken", "samples": "4", "errors": "2"}
+    assert systems["broken"] == {"kind": "custom", "model": "scripted/broken", "samples": "4", "errors": "2",
+                                 "latency p50 / p95 (s)": "3 / 3", "retried": "n/a",
+                                 "tokens in": "10 (2 without a value)", "tokens out": "n/a", "cost (USD)": "n/a"}
+    assert systems["rag"]["tokens in"] == "400" and systems["rag"]["cost (USD)"] == "0.008"
     assert "A suite \\| with a pipe" in report
 
 
@@ -105,3 +109,30 @@ def test_write_reports_writes_markdown_charts_and_html(tmp_path):
     text, plain = (run / "report.md").read_text(), render_markdown(RunData.load(run))
     head, tail = plain.split("## Systems")
     assert text.startswith(head + "## Decision") and text.endswith("## Systems" + tail)  # the decision section first
+
+
+def test_every_metric_is_shown_in_the_tables_the_tag_section_and_the_console(tmp_path):
+    """With more metrics than fit a screen, nothing measured is left out without a word."""
+    import io
+
+    from harness.compare.synthetic import write_run
+    from harness.run import RunView
+    from harness.run.console import print_outcome
+
+    metrics = [f"quality_{i:02d}" for i in range(12)] + ["latency_s"]
+    values = {s: {f"e{i}": {m: (i % 3) / 2 for m in metrics} for i in range(6)} for s in ("a", "b")}
+    run = write_run(tmp_path / "run", values)
+    samples = run / "samples.jsonl"
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    for row in rows:
+        row["example"]["tags"] = ["odd" if int(row["example"]["id"][1:]) % 2 else "even"]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = render_markdown(RunData.load(run))
+    by_tag = text.split("## By tag", 1)[1]
+    assert all(f"| {m} " in text for m in metrics)
+    view = RunView.open(run)
+    out = io.StringIO()
+    print_outcome(view.header, view.compute_summary(), out=out)
+    shown = out.getvalue()
+    assert all(m[:13] in shown for m in metrics), shown
+    assert by_tag.count("### quality_") == 12

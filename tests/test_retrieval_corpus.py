@@ -80,7 +80,7 @@ def test_undecodable_file_is_named(tmp_path):
     write(tmp_path / "d" / "bad.txt", b"caf\xe9 latin-1")
     text = error_text(CorpusConfig(path="d"), tmp_path)
     assert "corpus.path: 1 corpus file(s) cannot be used" in text
-    assert "bad.txt: not UTF-8 text" in text
+    assert f"{tmp_path / 'd' / 'bad.txt'}:1:4: not UTF-8 text (byte 0xe9" in text
 
 
 def test_pdf_is_refused_with_a_hint(tmp_path):
@@ -95,13 +95,17 @@ def test_duplicate_ids(tmp_path):
     assert "document ids must be unique" in text and "duplicate document id 'x'" in text
 
 
-def test_malformed_jsonl_lines_are_listed(tmp_path):
-    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n{"text": "no id"}\n{"id": "b", "text": 3}\n[1]\n')
+def test_malformed_jsonl_lines_are_located(tmp_path):
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{not json\n')
     text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
-    assert "c.jsonl line 2: not valid JSON" in text
-    assert "c.jsonl line 3: missing 'id'" in text
-    assert "c.jsonl line 4: 'text' must be a string" in text
-    assert "c.jsonl line 5: expected an object" in text
+    assert f"{tmp_path / 'c.jsonl'}:2:2: not JSON (Expecting property name" in text
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n[1]\n')
+    assert f"{tmp_path / 'c.jsonl'}:2: not a JSON object (got list)" in error_text(CorpusConfig(path="c.jsonl"), tmp_path)
+    # records that are JSON but not documents are all listed
+    write(tmp_path / "c.jsonl", '{"id": "a", "text": "ok"}\n{"text": "no id"}\n{"id": "b", "text": 3}\n')
+    text = error_text(CorpusConfig(path="c.jsonl"), tmp_path)
+    assert f"{tmp_path / 'c.jsonl'}:2: missing 'id'" in text
+    assert f"{tmp_path / 'c.jsonl'}:3: 'text' must be a string" in text
 
 
 def test_format_mismatch(tmp_path):

@@ -62,9 +62,11 @@ def test_failed_calls_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     spec["scripted_models"]["adder"]["error_rate"] = 1.0
     spec["settings"] = {"retry": {"max_attempts": 2, "initial_delay_s": 0.001}}
     done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # finished and fully written, but unusable
+    assert "unusable run: 20 of 30 samples failed (67%), above settings.max_error_rate 10%" in done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "run"
     header = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert header["counts"]["errors"] == 20 and header["counts"]["done"] == 30
+    assert header["status"] == "complete" and header["counts"]["errors"] == 20 and header["counts"]["done"] == 30
     assert "20 errors" in done.stderr
     failed = [r for r in samples(tmp_path / "run") if r["system"] == "plain"]
     assert all("simulated error 503 after 2 attempts" in r["response"]["error"] for r in failed)
@@ -73,6 +75,36 @@ def test_failed_calls_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
         table = {(r["system"], r["metric"]): r for r in csv.DictReader(handle)}
     assert table["plain", "exact_match"]["n_error"] == "10" and table["plain", "exact_match"]["mean"] == ""
     assert table["echo", "exact_match"]["n"] == "10"
+
+
+def test_the_error_share_a_run_tolerates_is_a_setting(tmp_path: Path) -> None:
+    spec = scripted_suite(qa_rows(10))
+    spec["scripted_models"]["adder"]["error_rate"] = 1.0
+    spec["settings"] = {"retry": {"max_attempts": 1}, "max_error_rate": 0.7}
+    done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", "--no-report", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "unusable" not in done.stderr
+
+
+def test_a_provider_refusing_every_call_makes_the_run_unusable(tmp_path: Path) -> None:
+    """401 on every call used to end `complete` with exit 0: a CI job would have trusted it."""
+    from harness.testing.fake_openai import FakeOpenAI, Reply
+
+    refuse = Reply(status=401, body={"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+    spec = {
+        "name": "hosted", "dataset": {"inline": qa_rows(4)},
+        "systems": {"gpt": {"kind": "prompt", "model": "openai/fake-model"}},
+        "metrics": ["exact_match"], "settings": {"retry": {"max_attempts": 1}},
+    }
+    with FakeOpenAI(lambda request: refuse) as server:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.url, "OPENAI_API_BASE": server.url}
+        done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", "--no-report", "--no-cache",
+                       cwd=tmp_path, env=env)
+        assert len(server.chat_requests()) == 4
+    assert done.returncode == 3, done.stderr
+    assert "unusable run: 4 of 4 samples failed (100%)" in done.stderr
+    rows = samples(tmp_path / "run")
+    assert len(rows) == 4 and all("401" in r["response"]["error"] or "AuthenticationError" in r["response"]["error"] for r in rows)
 
 
 def wait_for_lines(path: Path, n: int, timeout: float = 120) -> None:
@@ -170,7 +202,7 @@ def test_bad_input_exits_2_without_a_run_directory(tmp_path: Path) -> None:
     expected = {
         "missing.yaml": "suite file not found",
         "kind.yaml": "systems.s.kind: unknown system kind 'quantum'",
-        "dupes.yaml": "duplicate example ids in the test split: a",
+        "dupes.yaml": "duplicate id 'a' in the 'test' split",
         "empty.yaml": "no examples in the 'test' split",
         "func.yaml": "systems.mine.function: cannot import module 'no_such_module'",
     }
@@ -185,7 +217,8 @@ def test_a_failing_metric_marks_the_run_degraded(tmp_path: Path) -> None:
     spec["systems"] = {"cued": spec["systems"]["cued"]}
     spec["metrics"] = ["exact_match", {"type": "factual_correctness"}]
     done = harness("run", str(write_suite(tmp_path, spec)), "--out", "run", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # a broken judge makes the run unusable for CI
     header = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert header["status"] == "complete" and (tmp_path / "run" / "report.md").exists()
     assert len(header["degraded"]) == 1 and header["degraded"][0].startswith("DEGRADED: factual_correctness failed on 5 of 5")
-    assert "DEGRADED: factual_correctness" in done.stderr
+    assert "error: unusable run: DEGRADED: factual_correctness" in done.stderr

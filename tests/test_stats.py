@@ -74,3 +74,17 @@ def test_finite_or_error_never_lets_nan_through() -> None:
         score = finite_or_error("m", bad)  # type: ignore[arg-type]
         assert score.status == "error" and score.value is None and score.reason
     assert not math.isnan(finite_or_error("m", 1).value)
+
+
+def test_bootstrap_block_size_changes_memory_not_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from harness import stats
+
+    rng = np.random.default_rng(5)
+    for n in (7, 1001, 20_001):
+        values = rng.random(n)
+        monkeypatch.setattr(stats, "BLOCK_CELLS", 10**12)  # one block: every index at once
+        whole = stats.bootstrap_ci(values, samples=300, seed=3)
+        monkeypatch.setattr(stats, "BLOCK_CELLS", 4_099)  # many blocks, of odd sizes
+        assert stats.bootstrap_ci(values, samples=300, seed=3) == whole

@@ -132,7 +132,7 @@ def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = No
             cb, cn = base.counts(system, metric), new.counts(system, metric)
             if not vb and not vn and not cb["error"] and not cn["error"]:
                 continue  # undefined everywhere (a retrieval metric on a system without retrieval)
-            ids = [i for i in vb if i in vn and i not in edited]
+            ids = sorted(i for i in vb if i in vn and i not in edited)  # the CI must not depend on file order
             up = new.higher_is_better(metric)
             test = paired_test(
                 np.array([vb[i] for i in ids]),

@@ -7,19 +7,16 @@
 Modules, one idea each: `facts` (one read of the run), `roles`, `effects` (paired CIs and the
 words they allow), `power`, `attribution` (where each system fails), `matrix` (knowledge vs
 behaviour), `costs` (latency, price, one-off, break-even), `freshness`, `recommend` (the rules),
-`analysis` (all of it: `analyse`), `render_md` / `render_html` / `charts` (formatting only), `tables`
+`analysis` (all of it: `analyse`), `as_markdown` / `as_html` / `charts` (formatting only), `tables`
 (DataFrames for notebooks). No model is called anywhere.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from harness.decision.model import Decision
+from typing import Any
 
 _LAZY = {"analyse": "harness.decision.analysis", "Decision": "harness.decision.model",
-         "render_markdown": "harness.decision.render_md"}
+         "render_markdown": "harness.decision.as_markdown", "render_html": "harness.decision.as_html"}
 
 
 def __getattr__(name: str) -> Any:
@@ -30,13 +27,6 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'harness.decision' has no attribute {name!r}")
-
-
-def render_html(decision: "Decision", charts: list[tuple[str, str, bytes]] | None = None) -> str:
-    """The Decision section as an HTML fragment (escaped; for report.html and the run viewer)."""
-    from harness.decision.render_html import render_html as render
-
-    return render(decision, charts)
 
 
 __all__ = ["Decision", "analyse", "render_html", "render_markdown"]

@@ -12,6 +12,7 @@ from harness.decision.model import Decision
 
 ATTRIBUTION_PNG = "decision_attribution.png"
 BREAK_EVEN_PNG = "decision_break_even.png"
+FILES = {"attribution": ATTRIBUTION_PNG, "break_even": BREAK_EVEN_PNG}
 
 
 def _figure(width: float, height: float) -> Any:
@@ -90,8 +91,8 @@ def plot_break_even(decision: Decision) -> Any:
 
 def render_charts(decision: Decision, folder: Path | None = None) -> list[tuple[str, str, bytes]]:
     """(key, title, PNG bytes) of the charts this decision has data for; saved into `folder` too."""
-    plans = [("attribution", "Where each system fails", ATTRIBUTION_PNG, plot_attribution),
-             ("break_even", "Total cost against monthly volume", BREAK_EVEN_PNG, plot_break_even)]
+    plans = [("attribution", "Where each system fails", FILES["attribution"], plot_attribution),
+             ("break_even", "Total cost against monthly volume", FILES["break_even"], plot_break_even)]
     rendered = []
     for key, title, filename, plot in plans:
         try:

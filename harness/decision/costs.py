@@ -159,7 +159,7 @@ def retrieval_overhead(cost: SystemCost) -> str | None:
     text = (f"{cost.system}: retrieval adds p50 {ms(p50)}, p95 {ms(p95)} per query: the typical query is {where} "
             f"the {RULE_MS[0]:g}-{RULE_MS[1]:g} ms rule of thumb")
     if p95 > high:
-        text += f", the slowest 5% above it"
+        text += ", the slowest 5% above it"
     return text + f" (n={cost.retrieval.n})"
 
 

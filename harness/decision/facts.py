@@ -97,29 +97,60 @@ def read_facts(view: RunView, decision: DecisionConfig | None = None, cost: Cost
 
 def facts_from_rows(header: RunHeader, rows: Iterable[dict[str, Any]], decision: DecisionConfig | None = None,
                     cost: CostConfig | None = None) -> RunFacts:
-    """RunFacts from samples already read (the report reads the run once for everything)."""
-    recorded_decision = DecisionConfig.model_validate(header.decision) if header.decision else DecisionConfig()
-    recorded_cost = CostConfig.model_validate(header.cost) if header.cost else CostConfig()
-    variants = dict((header.updates or {}).get("variants") or {})
-    facts = RunFacts(header=header, systems=[], variants=variants,
-                     decision=decision or recorded_decision, cost=cost or recorded_cost)
-    systems: dict[str, None] = dict.fromkeys(header.systems)
-    metrics: dict[str, None] = dict.fromkeys(header.metric_info)
+    """RunFacts from samples already read."""
+    builder = FactsBuilder(header, decision, cost)
     for row in rows:
+        builder.add(row)
+    return builder.finish()
+
+
+class FactsBuilder:
+    """RunFacts gathered one sample at a time, so the report's one streaming pass over the samples
+    feeds the decision analysis too. Per sample it keeps scores, timings and retrieved ids, not
+    texts (only the updated phase's answers, which the staleness check reads)."""
+
+    def __init__(self, header: RunHeader, decision: DecisionConfig | None = None, cost: CostConfig | None = None):
+        self.header = header
+        self.decision, self.cost = decision, cost
+        self.variants = dict((header.updates or {}).get("variants") or {})
+        self.systems: dict[str, None] = dict.fromkeys(header.systems)
+        self.metrics: dict[str, None] = dict.fromkeys(header.metric_info)
+        self.scored: set[str] = set()
+        self.examples: dict[str, dict[str, Any]] = {}
+        self.updated_examples: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, dict[str, Outcome]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
         system, example = row["system"], row["example"]
         example_id = str(example["id"])
-        systems.setdefault(system, None)
-        (facts.updated_examples if system in variants else facts.examples).setdefault(example_id, example)
+        self.systems.setdefault(system, None)
+        updated = system in self.variants
+        kept = self.updated_examples if updated else self.examples
+        if example_id not in kept:
+            kept[example_id] = {k: example.get(k) for k in EXAMPLE_FIELDS}
         scores = row.get("scores") or {}
         for name in scores:
-            metrics.setdefault(name, None)
-        facts.outcomes.setdefault(system, {})[example_id] = _outcome(row.get("response") or {}, scores)
-    facts.systems = [s for s in systems if s in facts.outcomes or s in header.systems]
-    facts.metrics = [m for m in metrics if any(m in o.status for by_id in facts.outcomes.values() for o in by_id.values())]
-    return facts
+            self.metrics.setdefault(name, None)
+        self.scored.update(scores)
+        self.outcomes.setdefault(system, {})[example_id] = _outcome(row.get("response") or {}, scores, keep_text=updated)
+
+    def finish(self, header: RunHeader | None = None) -> RunFacts:
+        """The facts; `header` replaces the one given at the start (a followed run's final header)."""
+        header = header or self.header
+        recorded_decision = DecisionConfig.model_validate(header.decision) if header.decision else DecisionConfig()
+        recorded_cost = CostConfig.model_validate(header.cost) if header.cost else CostConfig()
+        facts = RunFacts(header=header, systems=[], variants=self.variants, examples=self.examples,
+                         updated_examples=self.updated_examples, outcomes=self.outcomes,
+                         decision=self.decision or recorded_decision, cost=self.cost or recorded_cost)
+        facts.systems = [s for s in self.systems if s in self.outcomes or s in header.systems]
+        facts.metrics = [m for m in self.metrics if m in self.scored]
+        return facts
 
 
-def _outcome(response: dict[str, Any], scores: dict[str, Any]) -> Outcome:
+EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
+
+
+def _outcome(response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool = True) -> Outcome:
     values, status = {}, {}
     for name, score in scores.items():
         status[name] = str(score.get("status"))
@@ -135,7 +166,7 @@ def _outcome(response: dict[str, Any], scores: dict[str, Any]) -> Outcome:
     metadata = response.get("metadata") or {}
     declined = metadata.get("declined")
     return Outcome(
-        values=values, status=status, error=bool(response.get("error")), text=str(response.get("text") or ""),
+        values=values, status=status, error=bool(response.get("error")), text=str(response.get("text") or "") if keep_text else "",
         retrieved=doc_ids,
         total_s=_number(timings.get("total_s")), retrieval_s=_number(timings.get("retrieval_s")),
         generation_s=_number(timings.get("generation_s")),

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
-import time
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
-from harness.gateway.providers import in_process_handler, is_in_process, load_litellm
-from harness.gateway.request import ModelReply, ModelRequest
-from harness.gateway.retry import RetryPolicy, describe, is_transient
+from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
+from harness.gateway.providers import direct_provider, is_in_process, load_litellm
+from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
+from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
+from harness.local.catalog import LOCAL_BATCH
+from harness.secrets import scrub
 from harness.types import Usage
 
+if TYPE_CHECKING:
+    import numpy as np
 
-class ModelCallError(Exception):
+
+class ModelCallError(CallError):
     """A model call that failed for good (after retries, or not worth retrying)."""
+
+
+class EmptyReplyError(Exception):
+    """A reply without an answer: no choices, null or empty content. Not retried, never cached."""
 
 
 class Gateway:
@@ -36,7 +44,8 @@ class Gateway:
         self.cache = cache
         self.concurrency = concurrency
         self.concurrency_per_provider = dict(concurrency_per_provider or {})
-        self.concurrency_per_provider.setdefault("local", 1)
+        # the local model batches waiting requests itself (harness.local.scheduler): let that many wait
+        self.concurrency_per_provider.setdefault("local", LOCAL_BATCH)
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
@@ -52,35 +61,28 @@ class Gateway:
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
         key = request.cache_key() if self.cache is not None and use_cache else None
         if key and (hit := self.cache.get(key)) is not None:
-            return hit.model_copy(update={"cached": True})
+            return hit.model_copy(update={"cached": True, "queue_s": 0.0})
         reply = await self._call_with_retries(request)
         if key:
             self.cache.put(key, reply)
         return reply
 
     async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
-        load_litellm()  # its import (seconds) must not count as the first call's latency
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._semaphore(request.provider):
-                    started = time.perf_counter()
-                    raw = await asyncio.wait_for(self._litellm_call(request), self.timeout_s)
-                    latency = time.perf_counter() - started
-                return _to_reply(request, raw, latency, attempt)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - every failure is classified below
-                if isinstance(error, asyncio.TimeoutError):
-                    error = TimeoutError(f"no reply within {self.timeout_s:g} s")
-                if not is_transient(error) or attempt >= self.retry.max_attempts:
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
-                    raise ModelCallError(f"{request.model}: {describe(error)}{tries}") from error
-                await asyncio.sleep(self.retry.delay(attempt, self._rng))
+        if not is_in_process(request.model):
+            load_litellm()  # its import (seconds) must not count as the first call's latency
+
+        async def attempt() -> tuple[Any, str]:
+            raw = await self._litellm_call(request)
+            return raw, scrub(reply_text(raw, request.params.max_tokens))
+
+        done = await call_with_retries(
+            attempt, what=request.model, policy=self.retry, timeout_s=self.timeout_s,
+            slot=self._semaphore(request.provider), rng=self._rng, error_type=ModelCallError,
+        )  # fmt: skip
+        raw, text = done.value
+        return _to_reply(request, raw, text, done)
 
     async def _litellm_call(self, request: ModelRequest) -> Any:
-        litellm = load_litellm()
         params = request.params
         options: dict[str, Any] = {"temperature": params.temperature, "max_tokens": params.max_tokens}
         if params.top_p is not None:
@@ -96,23 +98,22 @@ class Gateway:
             }
         options.update(params.extra)
         if is_in_process(request.model):
-            # Our own providers, called the way litellm calls them: litellm's per-call logging
-            # and pricing cost ~3 ms of CPU, which caps a single event loop near 300 calls/s.
-            return await in_process_handler(request.model).acompletion(
-                model=request.model,
-                messages=request.messages,
-                optional_params=options,
-                litellm_params={},
-                model_response=litellm.ModelResponse(),
-                timeout=self.timeout_s,
-            )
+            # Our own providers, called directly: importing litellm costs seconds, and its
+            # per-call logging and pricing ~3 ms of CPU (a cap near 300 calls/s on one loop).
+            return await direct_provider(request.model).complete(request.model, request.messages, options)
+        litellm = load_litellm()
         return await litellm.acompletion(
             model=request.model, messages=request.messages, num_retries=0, timeout=self.timeout_s, **options
         )
 
     async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit-normalised embeddings, one row per text; cached per (model, text) like replies."""
-        keys = [hashlib.sha256(f"{model}\0{text}".encode()).hexdigest() for text in texts]
+        """Unit-normalised embeddings, one row per text; cached per (model, endpoint, text) like replies."""
+        import numpy as np  # only embeddings need it: a run of chat calls starts without numpy
+
+        endpoint = json.dumps(endpoint_fingerprint(model, {}), sort_keys=True) if self.cache is not None else ""
+        keys = [
+            f"{CACHE_KEY_VERSION}:" + hashlib.sha256(f"{model}\0{endpoint}\0{text}".encode()).hexdigest() for text in texts
+        ]
         known = self.cache.get_vectors(keys) if self.cache is not None else {}
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
         fresh = await self._embed_uncached(model, missing, batch_size) if missing else {}
@@ -126,17 +127,24 @@ class Gateway:
         return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     async def _embed_uncached(self, model: str, texts: list[str], batch_size: int) -> dict[str, np.ndarray]:
-        litellm = load_litellm()
+        import numpy as np
+
         rows: list[list[float]] = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            # keyed by model: a local embedder must not queue behind the local generator
-            async with self._semaphore(f"embed:{model}"):
+
+            async def attempt(batch: list[str] = batch) -> list[list[float]]:
                 if is_in_process(model):
-                    result = await in_process_handler(model).aembedding(model=model, input=batch, model_response=None)
-                else:
-                    result = await litellm.aembedding(model=model, input=batch)
-            rows.extend(item["embedding"] for item in result.data)
+                    return await direct_provider(model).embed(model, batch)
+                result = await load_litellm().aembedding(model=model, input=batch, timeout=self.timeout_s)
+                return [item["embedding"] for item in result.data]
+
+            # the slot is keyed by model: a local embedder must not queue behind the local generator
+            done = await call_with_retries(
+                attempt, what=model, policy=self.retry, timeout_s=self.timeout_s,
+                slot=self._semaphore(f"embed:{model}"), rng=self._rng, error_type=ModelCallError,
+            )  # fmt: skip
+            rows.extend(done.value)
         matrix = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
@@ -157,13 +165,12 @@ class Gateway:
             if not found.get("keys_in_environment", True):
                 missing = ", ".join(found.get("missing_keys") or []) or "its API key"
                 problems.append(f"{model}: set the environment variable {missing}")
+            register_provider_keys(model)  # the scrubber hides them, whatever the variable's name
         if problems:
             raise ConfigError("models cannot be reached", problems=problems)
 
 
-def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) -> ModelReply:
-    choice = raw.choices[0]
-    text = getattr(choice.message, "content", None) or ""
+def _to_reply(request: ModelRequest, raw: Any, text: str, done: Attempted[Any]) -> ModelReply:
     usage = getattr(raw, "usage", None)
     hidden = getattr(raw, "_hidden_params", {}) or {}
     cost = hidden.get("response_cost")
@@ -177,6 +184,36 @@ def _to_reply(request: ModelRequest, raw: Any, latency: float, attempts: int) ->
         ),
         cost_usd=float(cost) if cost is not None else None,
         model=str(getattr(raw, "model", None) or request.model),
-        latency_s=latency,
-        attempts=attempts,
+        latency_s=done.latency_s,
+        attempts=done.attempts,
+        queue_s=done.queue_s,
     )
+
+
+def reply_text(raw: Any, max_tokens: int | None = None) -> str:
+    """The answer in a chat completion, or EmptyReplyError saying why there is none."""
+    error = getattr(raw, "error", None)
+    if error:
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise EmptyReplyError(f"the provider answered with an error body: {message}")
+    choices = getattr(raw, "choices", None)
+    if not choices:
+        raise EmptyReplyError("the reply has no choices (an empty `choices` list)")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    content = getattr(message, "content", None)
+    if isinstance(content, list):  # content parts
+        content = "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    if isinstance(content, str) and content.strip():
+        return content
+    finish = getattr(choice, "finish_reason", None)
+    why = f"the reply's content is {'null' if content is None else 'empty'} (finish_reason={finish or 'none'})"
+    if refusal := getattr(message, "refusal", None):
+        why += f": the model refused: {refusal}"
+    elif getattr(message, "tool_calls", None):
+        why += ": the model called a tool instead of answering"
+    elif finish == "length":
+        why += f": max_tokens={max_tokens} ran out before any text" if max_tokens else ": the token limit ran out"
+    elif finish == "content_filter":
+        why += ": the provider's content filter withheld it"
+    raise EmptyReplyError(why)

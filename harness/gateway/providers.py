@@ -1,31 +1,96 @@
-"""Loading litellm once, with our in-process providers (`scripted/...`, `local/...`) registered."""
+"""In-process providers (`scripted/...`, `local/...`) and loading litellm once, with them registered.
+
+The gateway calls an in-process provider directly (`direct_provider`), without litellm: importing
+litellm costs seconds, and its per-call logging and pricing about 3 ms of CPU, neither of which
+a scripted or local model needs. litellm is imported only for calls that go through it (hosted
+models); when it is, the same providers are registered with it (`IN_PROCESS_PROVIDERS`), so
+`litellm.completion(model="local/...")` works for anyone.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 # provider prefix -> "module:function" returning a litellm.CustomLLM instance (imported lazily)
 IN_PROCESS_PROVIDERS: dict[str, str] = {
     "scripted": "harness.gateway.scripted:make_provider",
     "local": "harness.local.provider:make_provider",
 }
+# provider prefix -> "module:function" returning a `DirectProvider` (no litellm import)
+DIRECT_PROVIDERS: dict[str, str] = {
+    "scripted": "harness.gateway.scripted:make_direct_provider",
+    "local": "harness.local.provider:make_direct_provider",
+}
 
 _lock = threading.Lock()
 _litellm: Any = None
 _handlers: dict[str, Any] = {}
+_direct: dict[str, Any] = {}
+
+
+class DirectProvider(Protocol):
+    """What the gateway calls for an in-process model: no litellm objects in or out."""
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], options: dict[str, Any]) -> "Completion": ...
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]: ...
+
+
+class _Message:
+    __slots__ = ("content",)
+    refusal = None
+    tool_calls = None
+
+    def __init__(self, content: str | None):
+        self.content = content
+
+
+class _Choice:
+    __slots__ = ("message", "finish_reason")
+
+    def __init__(self, content: str | None, finish_reason: str | None):
+        self.message = _Message(content)
+        self.finish_reason = finish_reason
+
+
+class _Usage:
+    __slots__ = ("prompt_tokens", "completion_tokens")
+
+    def __init__(self, prompt_tokens: int, completion_tokens: int):
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
+
+class Completion:
+    """A chat completion from an in-process provider, shaped like the parts of a litellm
+    ModelResponse the gateway reads (`choices[0].message.content`, `finish_reason`, `usage`,
+    `model`), so one reader (`gateway.reply_text`) serves both paths."""
+
+    __slots__ = ("choices", "usage", "model")
+    error = None
+    _hidden_params: dict[str, Any] = {}
+
+    def __init__(self, text: str | None, model: str, prompt_tokens: int = 0, completion_tokens: int = 0,
+                 finish_reason: str | None = "stop"):
+        self.choices = [_Choice(text, finish_reason)]
+        self.usage = _Usage(prompt_tokens, completion_tokens)
+        self.model = model
 
 
 def load_litellm() -> Any:
-    """Import litellm (about 3 s) the first time a model is needed, never at start-up."""
+    """Import litellm (seconds) the first time a call needs it, never at start-up."""
     global _litellm
     with _lock:
         if _litellm is not None:
             return _litellm
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOG", "ERROR")
+        from harness.secrets import install_log_scrubber
+
+        install_log_scrubber()  # litellm and httpx log requests and error bodies that may hold keys
         import litellm
 
         litellm.suppress_debug_info = True
@@ -62,7 +127,36 @@ def _make_handler(prefix: str, target: str, litellm: Any) -> Any:
         return Unavailable()
 
 
+class _UnavailableProvider:
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], options: dict[str, Any]) -> Completion:
+        raise RuntimeError(self.reason)
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError(self.reason)
+
+
+def direct_provider(model: str) -> DirectProvider:
+    """The in-process provider behind `model` (`scripted/...`, `local/...`), made once; no litellm."""
+    prefix = model.split("/", 1)[0]
+    provider = _direct.get(prefix)
+    if provider is None:
+        with _lock:
+            provider = _direct.get(prefix)
+            if provider is None:
+                module, func = DIRECT_PROVIDERS[prefix].split(":")
+                try:
+                    provider = getattr(importlib.import_module(module), func)()
+                except ImportError as error:
+                    provider = _UnavailableProvider(f"the {prefix}/ models are unavailable ({error})")
+                _direct[prefix] = provider
+    return provider
+
+
 def in_process_handler(model: str) -> Any:
+    """The litellm handler registered for an in-process prefix (loads litellm)."""
     load_litellm()
     return _handlers[model.split("/", 1)[0]]
 

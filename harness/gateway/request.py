@@ -35,25 +35,68 @@ class ModelRequest(BaseModel):
         return self.model.split("/", 1)[0] if "/" in self.model else "openai"
 
     def cache_key(self) -> str:
-        """Everything that can change the output, hashed; the same request is answered from disk."""
+        """Everything that can change the output, hashed; the same request is answered from disk.
+
+        That is the model, messages, every generation parameter, the response schema and the
+        endpoint the call goes to (see `endpoint_fingerprint`). Credentials are left out: a
+        rotated key still finds its replies. The version prefix retires keys of older harnesses.
+        """
+        from harness.gateway.endpoint import endpoint_fingerprint
+
+        fingerprint = endpoint_fingerprint(self.model, self.params.extra)
+        params = self.params.model_dump()
+        params["extra"] = _key_extra(self.params.extra, hashed_lora="lora_sha256" in fingerprint)
         blob = json.dumps(
             {
                 "model": self.model,
                 "messages": self.messages,
-                "params": self.params.model_dump(),
+                "params": params,
                 "response_schema": self.response_schema,
+                "endpoint": fingerprint,
             },
             sort_keys=True,
             ensure_ascii=False,
+            default=str,
         )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return f"{CACHE_KEY_VERSION}:{hashlib.sha256(blob.encode()).hexdigest()}"
+
+
+CACHE_KEY_VERSION = "v2"
+# in the endpoint fingerprint already, normalised (so a suite's api_base and the same address
+# from the environment are one key)
+_ENDPOINT_PARAMS = frozenset({"api_base", "base_url", "api_version"})
+
+
+def _key_extra(extra: dict[str, Any], *, hashed_lora: bool) -> Any:
+    """`extra` without credentials, endpoint fields, and the LoRA path when its file hash stands in."""
+    from harness.secrets import is_secret_name
+
+    def strip(value: Any, top: bool) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: strip(v, False)
+                for k, v in value.items()
+                if not is_secret_name(str(k))
+                and not (top and k in _ENDPOINT_PARAMS)
+                and not (hashed_lora and k == "lora_path")
+            }
+        if isinstance(value, list):
+            return [strip(v, False) for v in value]
+        return value
+
+    return strip(extra, True)
 
 
 class ModelReply(BaseModel):
+    """A model's answer. `latency_s`: from the first attempt's start to the final answer, every
+    attempt and backoff included, waits for the provider's concurrency slot not (`queue_s`).
+    A reply served from the cache keeps the latency and attempts of the call that made it."""
+
     text: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = 0.0
     model: str
     latency_s: float = 0.0
     attempts: int = 1
+    queue_s: float = 0.0
     cached: bool = False

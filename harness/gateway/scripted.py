@@ -1,7 +1,8 @@
 """A scripted model for tests and plumbing demos: `model: scripted/<name>`.
 
 Canned or rule-based outputs with settable latency, error rate, timeouts and malformed output.
-It is a litellm custom provider, so it travels the same path as any real model.
+The gateway calls it directly (`make_direct_provider`) through the same cache, semaphore, timeout
+and retries as any model; it is also registered with litellm (`make_provider`) once that loads.
 """
 
 from __future__ import annotations
@@ -101,9 +102,13 @@ class ScriptPlayer:
     async def play(self, name: str, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         spec = get_script(name)
         prompt = last_user_message(messages)
-        rng = self._rng(name, spec, prompt)
-        roll_error, roll_timeout, roll_malformed = rng.random(), rng.random(), rng.random()
-        delay = spec.latency_ms + rng.uniform(-1, 1) * spec.latency_jitter_ms
+        if _draws_nothing(spec):  # every roll would lose: no seeding, no per-prompt counter kept
+            roll_error = roll_timeout = roll_malformed = 1.0
+            delay = spec.latency_ms
+        else:
+            rng = self._rng(name, spec, prompt)
+            roll_error, roll_timeout, roll_malformed = rng.random(), rng.random(), rng.random()
+            delay = spec.latency_ms + rng.uniform(-1, 1) * spec.latency_jitter_ms
         if roll_timeout < spec.timeout_rate:
             await asyncio.sleep(3600)
         if delay > 0:
@@ -117,11 +122,45 @@ class ScriptPlayer:
         return text, tokens_in, len(text.split())
 
 
+class ScriptedProvider:
+    """The gateway's direct provider for `scripted/<name>` (no litellm involved)."""
+
+    def __init__(self) -> None:
+        self.player = ScriptPlayer()
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], options: dict[str, Any]) -> Any:
+        from harness.gateway.providers import Completion
+
+        name = model.split("/", 1)[-1]
+        text, tokens_in, tokens_out = await self.player.play(name, messages)
+        return Completion(text, f"scripted/{name}", tokens_in, tokens_out)
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError(f"{model}: scripted models do not embed")
+
+
+_provider: ScriptedProvider | None = None
+
+
+def _draws_nothing(spec: ScriptedModelSpec) -> bool:
+    """A script whose every call is the same: no jitter, errors, timeouts or malformed replies."""
+    return not (spec.latency_jitter_ms or spec.error_rate or spec.timeout_rate or spec.malformed_rate)
+
+
+def make_direct_provider() -> ScriptedProvider:
+    """One provider (and so one call counter) per process, shared with the litellm handler."""
+    global _provider
+    with _LOCK:
+        if _provider is None:
+            _provider = ScriptedProvider()
+        return _provider
+
+
 def make_provider() -> Any:
     """Build the litellm custom provider; imported only once litellm itself is loaded."""
     import litellm
 
-    player = ScriptPlayer()
+    player = make_direct_provider().player
 
     class ScriptedLLM(litellm.CustomLLM):
         async def acompletion(self, *args: Any, **kwargs: Any) -> Any:

@@ -9,6 +9,8 @@ LOCAL_MODELS: dict[str, str] = {
 }
 
 INSTALL_HINT = "pip install -e '.[local]'"
+# local completions decoded together (harness.local.engine.MAX_BATCH); the gateway lets this many wait
+LOCAL_BATCH = 7
 
 
 class LocalModelError(Exception):

@@ -1,7 +1,9 @@
-"""Gemma 3 270M through llama-cpp-python: loaded once per process, one call at a time per instance.
+"""Gemma 3 270M through llama.cpp: loaded once per process, several requests decoded together.
 
-A `Llama` object is not thread-safe, so each instance has a lock. A LoRA adapter is applied at
-load time, so each adapter gets its own instance; at most MAX_INSTANCES stay loaded.
+Requests for the local model queue in front of one decode thread (harness.local.scheduler),
+which decodes up to HARNESS_LOCAL_BATCH sequences per llama.cpp call (harness.local.engine). A
+sequence's text does not depend on what was decoded beside it, so batching changes speed, not
+answers. LoRA adapters are loaded onto the one model and switched between batches.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ import json
 import os
 import threading
 import time
-from collections import OrderedDict
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.local.catalog import LocalModelError, missing_extra
+from harness.local.catalog import LOCAL_BATCH, LocalModelError, missing_extra
 from harness.local.model_file import gemma_path
 from harness.local.completion_prompt import CallOptions, OutputFormat, schema_key
 
-MAX_INSTANCES = 2
-DEFAULT_CONTEXT = 8192
+DEFAULT_CONTEXT = 8192  # tokens per sequence (prompt + answer)
+DEFAULT_BATCH = LOCAL_BATCH  # sequences per decode step (the most that decode exactly as one alone, see engine.py)
 LOAD_SEED = 0
 
 
@@ -38,8 +40,19 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def batch_size() -> int:
+    """Sequences decoded together (HARNESS_LOCAL_BATCH, 1 to 7; 1 decodes one request at a time)."""
+    value = _env_int("HARNESS_LOCAL_BATCH", DEFAULT_BATCH)
+    if value > DEFAULT_BATCH:
+        raise LocalModelError(
+            f"HARNESS_LOCAL_BATCH={value}: at most {DEFAULT_BATCH} sequences decode exactly as one alone"
+        )
+    return value
+
+
 def llama_settings() -> dict[str, Any]:
-    """Keyword arguments for `llama_cpp.Llama` (besides the paths); the benchmark reuses them."""
+    """Keyword arguments for `llama_cpp.Llama` (besides the paths), the settings the engine uses too;
+    the benchmarks build their direct llama.cpp baseline from them."""
     return {
         "n_threads": _env_int("HARNESS_LOCAL_THREADS", min(4, os.cpu_count() or 1)),
         "n_ctx": _env_int("HARNESS_LOCAL_CONTEXT", DEFAULT_CONTEXT),
@@ -71,8 +84,8 @@ class Generation:
     finish_reason: str
 
 
-def _instance_key(lora_path: str | None, lora_scale: float) -> tuple:
-    """(adapter path, scale, size, mtime): an adapter re-trained in place gets a fresh instance."""
+def lora_key(lora_path: str | None, lora_scale: float) -> tuple:
+    """(adapter path, scale, size, mtime): an adapter re-trained in place is loaded afresh."""
     if not lora_path:
         return (None, 1.0, 0, 0)
     path = Path(lora_path).resolve()
@@ -83,47 +96,39 @@ def _instance_key(lora_path: str | None, lora_scale: float) -> tuple:
     return (str(path), lora_scale, stat.st_size, stat.st_mtime_ns)
 
 
-class _Instance:
-    def __init__(self, llama: Any, load_s: float):
-        self.llama = llama
-        self.load_s = load_s
-        self.lock = threading.Lock()
-        self.closed = False
+class LocalGenerator:
+    """The local completion model: loads on first use, then queues requests for the decode thread."""
 
-    def close(self) -> None:
-        with self.lock:  # waits for a call still running on it
-            self.closed = True
-            self.llama.close()
-
-
-class LlamaPool:
-    """Loaded Llama instances keyed by LoRA adapter (None = the base model), least recently used out."""
-
-    def __init__(self, max_instances: int = MAX_INSTANCES):
-        self.max_instances = max_instances
-        self._instances: OrderedDict[tuple, _Instance] = OrderedDict()
+    def __init__(self, max_batch: int | None = None, *, exact: bool = True):
+        self.max_batch = max_batch
+        self.exact = exact
+        self.load_s: float | None = None
+        self.engine: Any = None
+        self.scheduler: Any = None
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def instance(self, lora_path: str | None = None, lora_scale: float = 1.0) -> _Instance:
-        key = _instance_key(lora_path, lora_scale)
+    def _started(self) -> tuple[Any, Any]:
         with self._lock:
-            if key in self._instances:
-                self._instances.move_to_end(key)
-                return self._instances[key]
-            llama_cpp = import_llama_cpp()
-            model = gemma_path()
-            started = time.perf_counter()
-            extra = {"lora_path": key[0], "lora_scale": key[1]} if key[0] else {}
-            try:
-                llama = llama_cpp.Llama(model_path=str(model), **llama_settings(), **extra)
-            except (ValueError, RuntimeError) as error:  # llama-cpp-python's "failed to load" errors
-                adapter = f" with LoRA adapter {key[0]}" if key[0] else ""
-                raise LocalModelError(f"could not load {model}{adapter}: {error}") from error
-            created = self._instances[key] = _Instance(llama, time.perf_counter() - started)
-            while len(self._instances) > self.max_instances:
-                self._instances.popitem(last=False)[1].close()
-            return created
+            if self.scheduler is None:
+                from harness.local.engine import BatchEngine
+                from harness.local.scheduler import DecodeScheduler
+
+                llama_cpp = import_llama_cpp()
+                model = gemma_path()
+                settings = llama_settings()
+                started = time.perf_counter()
+                engine = BatchEngine(
+                    llama_cpp,
+                    str(model),
+                    n_threads=settings["n_threads"],
+                    n_ctx=settings["n_ctx"],
+                    max_batch=self.max_batch or batch_size(),
+                    exact=self.exact,
+                )
+                self.load_s = time.perf_counter() - started
+                self.engine, self.scheduler = engine, DecodeScheduler(engine)
+            return self.engine, self.scheduler
 
     def grammar(self, fmt: OutputFormat) -> Any:
         """The decoding grammar for `fmt` (None for free text), built once per schema."""
@@ -145,54 +150,72 @@ class LlamaPool:
                 self._grammars[key] = built
             return self._grammars[key]
 
-    def generate(self, prompt: str, options: CallOptions) -> Generation:
-        """Blocking: run it in a worker thread from async code."""
-        grammar = self.grammar(options.output)
-        while True:
-            inst = self.instance(options.lora_path, options.lora_scale)
-            with inst.lock:
-                if not inst.closed:  # else it was evicted between lookup and lock: look up again
-                    out = self._complete(inst.llama, prompt, options, grammar)
-                    break
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        return Generation(
-            text=choice["text"].strip(),
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            finish_reason=choice.get("finish_reason") or "stop",
-        )
+    def submit(self, prompt: str, options: CallOptions) -> Future:
+        """Queue one completion; the future holds its Generation (or a LocalModelError)."""
+        from harness.local.completion_text import CompletionText
+        from harness.local.engine import Sequence
 
-    @staticmethod
-    def _complete(llama: Any, prompt: str, options: CallOptions, grammar: Any) -> dict[str, Any]:
-        try:
-            return llama.create_completion(
-                prompt,
-                max_tokens=options.max_tokens,
+        grammar = self.grammar(options.output)
+        adapter = lora_key(options.lora_path, options.lora_scale)
+        engine, scheduler = self._started()
+        tokens = engine.prompt_tokens(prompt)
+        if len(tokens) >= engine.n_ctx:  # create_completion's limit and message
+            raise LocalModelError(f"Requested tokens ({len(tokens)}) exceed context window of {engine.n_ctx}")
+        room = engine.n_ctx - len(tokens)
+        max_tokens = options.max_tokens if 0 < options.max_tokens < room else room
+        text = CompletionText.create(options.stop, max_tokens, bos=None if prompt else engine.bos)
+        future: Future = Future()
+
+        def done(seq: Sequence, error: BaseException | None) -> None:
+            try:
+                if error is not None:
+                    future.set_exception(error if isinstance(error, LocalModelError) else LocalModelError(str(error)))
+                else:
+                    future.set_result(
+                        Generation(
+                            text=seq.text.decoded().strip(),
+                            prompt_tokens=len(seq.prompt_tokens),
+                            completion_tokens=len(seq.text.tokens),
+                            finish_reason=seq.text.finish_reason or "stop",
+                        )
+                    )
+            except InvalidStateError:  # the caller cancelled it (timed out) meanwhile
+                pass
+
+        scheduler.submit(
+            Sequence(
+                prompt_tokens=tokens,
+                text=text,
                 temperature=options.temperature,
                 top_p=options.top_p,
                 seed=options.seed,
-                stop=list(options.stop),
                 grammar=grammar,
+                adapter=adapter,
+                on_done=done,
+                is_cancelled=future.cancelled,
             )
-        except ValueError as error:  # e.g. "Requested tokens (...) exceed context window"
-            raise LocalModelError(str(error)) from error
+        )
+        return future
+
+    def generate(self, prompt: str, options: CallOptions) -> Generation:
+        """Blocking; from async code await `asyncio.wrap_future(submit(...))` instead."""
+        return self.submit(prompt, options).result()
 
     def close(self) -> None:
         with self._lock:
-            while self._instances:
-                self._instances.popitem()[1].close()
+            scheduler, self.scheduler, self.engine = self.scheduler, None, None
+        if scheduler is not None:
+            scheduler.close()
+
+_generator: LocalGenerator | None = None
+_generator_lock = threading.Lock()
 
 
-_pool: LlamaPool | None = None
-_pool_lock = threading.Lock()
-
-
-def get_pool() -> LlamaPool:
-    """The process-wide pool; closed at exit (Llama.__del__ at interpreter exit raises TypeError)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = LlamaPool()
-            atexit.register(_pool.close)
-        return _pool
+def get_generator() -> LocalGenerator:
+    """The process-wide generator; closed at exit (freeing llama.cpp objects at interpreter exit fails)."""
+    global _generator
+    with _generator_lock:
+        if _generator is None:
+            _generator = LocalGenerator()
+            atexit.register(_generator.close)
+        return _generator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +23,8 @@ class Metric(Protocol):
 
     names: list[str]
     group: str = "quality"
+    warnings: Sequence[str] = ()
+    """Problems found while building the metric that do not stop the run (shown before it)."""
 
     async def score(self, example: Example, response: Response) -> list[Score]: ...
 
@@ -62,15 +64,30 @@ def load_metric_types() -> Registry[MetricFactory]:
     return METRIC_TYPES.loaded()
 
 
+class _Defaults(Metric):
+    """A plug-in metric that does not subclass `Metric`: it declared no direction, so the name
+    rule applies; the only place its optional attributes are looked up by name."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.names = list(inner.names)
+        self.warnings = list(getattr(inner, "warnings", ()))
+
+    async def score(self, example: Example, response: Response) -> list[Score]:
+        return await self.inner.score(example, response)
+
+    def info(self, name: str) -> MetricInfo:
+        return infer_metric_info(name)
+
+
+def as_metric(metric: Any) -> Metric:
+    """The metric itself when it subclasses the protocol, else a wrapper with the defaults."""
+    return metric if isinstance(metric, Metric) else _Defaults(metric)
+
+
 def metric_infos(metrics: list[Metric]) -> dict[str, MetricInfo]:
-    """Every score name of these metrics with its declared info (the name rule for a plug-in
-    that does not subclass Metric and so declares nothing)."""
-    found: dict[str, MetricInfo] = {}
-    for metric in metrics:
-        declared = isinstance(metric, Metric)
-        for name in metric.names:
-            found[name] = metric.info(name) if declared else infer_metric_info(name)
-    return found
+    """Every score name of these metrics with its declared info."""
+    return {name: metric.info(name) for metric in metrics for name in metric.names}
 
 
 def finite_or_error(name: str, value: float | None, **detail: object) -> Score:

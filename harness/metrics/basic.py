@@ -1,4 +1,9 @@
-"""Exact match and the cost-side numbers (latency, tokens, cost) that every run records."""
+"""Exact match and the cost-side numbers (latency, tokens, cost) that every run records.
+
+`reference_answer` is the one rule the answer-correctness metrics share for when there is
+nothing to grade against: no reference, an empty one (how public datasets store unanswerable
+questions), or an example marked unanswerable (the abstention metrics score those).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,23 @@ from harness.metrics.extract import answer_text
 from harness.types import Example, MetricInfo, Response, Score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
+
+
+def reference_answer(example: Example) -> tuple[str | None, str]:
+    """(the reference to grade against, "") or (None, why the correctness scores are undefined)."""
+    if example.unanswerable:
+        return None, "example is unanswerable (see the abstention metrics)"
+    if example.reference is None:
+        return None, "example has no reference answer"
+    if not example.reference.strip():
+        return None, "example's reference answer is empty (mark unanswerable questions with answerable: false)"
+    return example.reference, ""
 
 
 def normalise_answer(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces (the SQuAD normalisation)."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = _PUNCTUATION.sub("", text.lower())
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 
@@ -36,10 +52,11 @@ class ExactMatch(Metric):
         self.names = [self.name]
 
     async def score(self, example: Example, response: Response) -> list[Score]:
-        if example.reference is None:
-            return [Score.undefined(self.name, "example has no reference answer")]
+        reference, why = reference_answer(example)
+        if reference is None:
+            return [Score.undefined(self.name, why)]
         text, source = answer_text(response, self.config.json_field)
-        got, want = normalise_answer(text), normalise_answer(example.reference)
+        got, want = normalise_answer(text), normalise_answer(reference)
         hit = got == want if self.config.mode == "exact" else bool(want) and want in got
         return [Score.ok(self.name, float(hit), source=source)]
 

@@ -1,5 +1,6 @@
 """Importing this module registers every built-in metric type."""
 
+from harness.metrics import abstention  # noqa: F401
 from harness.metrics import basic  # noqa: F401
 from harness.metrics import correctness  # noqa: F401
 from harness.metrics import faithfulness  # noqa: F401

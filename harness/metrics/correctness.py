@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
-from harness.metrics.basic import normalise_answer
+from harness.metrics.basic import normalise_answer, reference_answer
 from harness.metrics.extract import answer_text
 from harness.types import Example, Response, Score
 
@@ -42,10 +42,11 @@ class TokenF1(Metric):
         self.config = config
 
     async def score(self, example: Example, response: Response) -> list[Score]:
-        if example.reference is None:
-            return [Score.undefined("token_f1", "example has no reference answer")]
+        reference, why = reference_answer(example)
+        if reference is None:
+            return [Score.undefined("token_f1", why)]
         text, source = answer_text(response, self.config.json_field)
-        f1, precision, recall = token_f1(text, example.reference)
+        f1, precision, recall = token_f1(text, reference)
         return [Score.ok("token_f1", f1, precision=precision, recall=recall, source=source)]
 
 
@@ -71,13 +72,14 @@ class SemanticSimilarity(Metric):
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         name = "semantic_similarity"
-        if example.reference is None:
-            return [Score.undefined(name, "example has no reference answer")]
+        reference, why = reference_answer(example)
+        if reference is None:
+            return [Score.undefined(name, why)]
         text, source = answer_text(response, self.config.json_field)
         if not text.strip():
             return [Score.ok(name, 0.0, source=source, note="empty answer")]
         try:
-            vectors = await self.gateway.embed(self.config.model, [text, example.reference])
+            vectors = await self.gateway.embed(self.config.model, [text, reference])
         except Exception as error:  # noqa: BLE001 - any embedding failure is this score's error
             return [Score.failed(name, f"embedding failed: {type(error).__name__}: {error}", model=self.config.model)]
         cosine = float(vectors[0] @ vectors[1])
@@ -113,10 +115,11 @@ class FactualCorrectness(Metric):
     async def score(self, example: Example, response: Response) -> list[Score]:
         if self.judge is None:
             return [Score.failed(self.name, "no judge model configured (set judge.model in the suite)")]
-        if example.reference is None:
-            return [Score.undefined(self.name, "example has no reference answer")]
+        reference, why = reference_answer(example)
+        if reference is None:
+            return [Score.undefined(self.name, why)]
         text, source = answer_text(response, self.config.json_field)
-        return [await self.judge.factual_correctness(self.name, example.input, text, example.reference, self.config.mode)]
+        return [await self.judge.factual_correctness(self.name, example.input, text, reference, self.config.mode)]
 
 
 metric_type("factual_correctness", FactualCorrectnessConfig)(FactualCorrectness)

@@ -1,29 +1,135 @@
-"""Getting the answer out of an output: a JSON field when the output is JSON, else the text."""
+"""Getting the answer out of an output: a JSON field when the output is JSON, else the text.
+
+JSON is read strictly (RFC 8259): `NaN`, `Infinity` and `-Infinity` are not JSON, so an output
+holding them is not parsed (Python's json module would accept them). Duplicate keys are JSON but
+ambiguous: the last one wins, as in JavaScript, and `read_json` reports them. A ```json fenced
+block (any case of the tag, or no tag) is the fallback; every such block is tried in order.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.types import Response
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[ \t]*\r?\n?(.*?)```", re.S)
+
+
+class _NotJson(ValueError):
+    pass
+
+
+@dataclass
+class JsonRead:
+    """The outcome of reading an output as JSON: `how` is strict, fenced or None (not JSON)."""
+
+    value: Any = None
+    how: str | None = None
+    error: str | None = None
+    duplicate_keys: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.how is not None
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number (RFC 8259)")
+
+
+def loads_strict(text: str) -> tuple[Any, list[str]]:
+    """json.loads without NaN/Infinity; returns (value, JSON paths of duplicated keys).
+    Raises ValueError (json.JSONDecodeError for syntax) when the text is not strict JSON."""
+    duplicates: list[tuple[str, dict[str, Any]]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                duplicates.append((key, seen))
+            seen[key] = value
+        return seen
+
+    value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=pairs)
+    if not duplicates:
+        return value, []
+    paths = _object_paths(value)
+    return value, list(dict.fromkeys(_member(paths.get(id(obj), "$"), key) for key, obj in duplicates))
+
+
+def _object_paths(value: Any, path: str = "$", found: dict[int, str] | None = None) -> dict[int, str]:
+    """id(object) -> its JSON path, for every object in a parsed value."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        found[id(value)] = path
+        for key, child in value.items():
+            _object_paths(child, _member(path, key), found)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _object_paths(child, f"{path}[{i}]", found)
+    return found
+
+
+def _member(path: str, key: str) -> str:
+    return f"{path}.{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"{path}[{json.dumps(key)}]"
+
+
+def _error_text(error: ValueError) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    return f"not valid JSON: {error}"
+
+
+def fenced_blocks(text: str) -> list[str]:
+    """The bodies of the ``` fenced blocks tagged json (any case) or untagged, in order."""
+    return [body for tag, body in _FENCE.findall(text or "") if tag.lower() in ("", "json")]
+
+
+def read_json(text: str | None, allow_fenced: bool = True) -> JsonRead:
+    """Strict parse of the whole text, else (when allowed) the first fenced block that parses."""
+    if not isinstance(text, str):
+        return JsonRead(error="not valid JSON: no text")
+    try:
+        value, duplicates = loads_strict(text)
+        return JsonRead(value, "strict", duplicate_keys=duplicates)
+    except ValueError as error:
+        first_error = _error_text(error)
+    blocks = fenced_blocks(text) if allow_fenced else []
+    for body in blocks:
+        try:
+            value, duplicates = loads_strict(body)
+            return JsonRead(value, "fenced", duplicate_keys=duplicates)
+        except ValueError as error:
+            if body is blocks[0]:
+                first_error = f"no fenced block parses (the first: {_error_text(error)})"
+    return JsonRead(error=first_error)
 
 
 def parse_json(text: str) -> tuple[Any, str | None]:
     """Strict parse first; then a fenced block. Returns (value, how) or (None, None)."""
-    try:
-        return json.loads(text), "strict"
-    except (json.JSONDecodeError, TypeError):
-        pass
-    found = _FENCE.search(text or "")
-    if found:
-        try:
-            return json.loads(found.group(1)), "fenced"
-        except json.JSONDecodeError:
-            pass
-    return None, None
+    read = read_json(text)
+    return read.value, read.how
+
+
+def non_finite_path(value: Any, path: str = "$") -> str | None:
+    """The JSON path of a NaN or infinite float in an already-parsed value (None when all finite):
+    such a value cannot come from JSON, so a structured output holding one is not JSON."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return path
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for child_path, child in items:
+        found = non_finite_path(child, child_path)
+        if found:
+            return found
+    return None
 
 
 def get_path(value: Any, path: str) -> Any:
@@ -54,11 +160,11 @@ def find_json_object(text: str) -> tuple[Any, str | None]:
     value, how = parse_json(text)
     if how is not None:
         return value, how
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     for start, char in enumerate(text or ""):
         if char in "{[":
             try:
                 return decoder.raw_decode(text, start)[0], "embedded"
-            except json.JSONDecodeError:
+            except ValueError:
                 continue
     return None, None

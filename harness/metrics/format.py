@@ -1,5 +1,9 @@
 """Format validity: JSON parse, JSON Schema, regex, choice, and per-field accuracy against a
 reference JSON. Each is 1.0 / 0.0 (field_accuracy: a share) with the reason for a 0 recorded.
+
+JSON is read strictly (RFC 8259, see `extract.read_json`): NaN and Infinity are not JSON, and
+duplicate keys are reported in the reason. JSON Schema validation is by draft (see
+`schema_validator`); the score's detail records which draft validated the output and why.
 """
 
 from __future__ import annotations
@@ -14,31 +18,35 @@ from pydantic import Field
 from harness.errors import ConfigError
 from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
 from harness.metrics.basic import normalise_answer
-from harness.metrics.extract import answer_text, get_path, parse_json
+from harness.metrics.extract import JsonRead, answer_text, get_path, non_finite_path, read_json
+from harness.metrics.schema_dialect import schema_warnings
+from harness.metrics.schema_validator import SchemaProblem, compile_schema
 from harness.types import Example, Response, Score
-
-DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-
 
 def _zero(name: str, reason: str, **detail: Any) -> Score:
     """A real 0 (the output fails the check), with the reason kept."""
     return Score(name=name, value=0.0, status="ok", reason=reason, detail=detail)
 
 
-def parsed_output(response: Response, allow_fenced: bool = True) -> tuple[Any, str | None, str | None]:
-    """(value, how, error): strict JSON of the text, else a fenced ```json block when allowed."""
-    value, how = parse_json(response.text)
-    if how == "fenced" and not allow_fenced:
-        value, how = None, None
-    if how is not None:
-        return value, how, None
-    try:
-        json.loads(response.text)
-    except json.JSONDecodeError as error:
-        return None, None, f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-    except TypeError:
-        pass
-    return None, None, "not valid JSON"
+def metric_location(config: MetricConfig, context: MetricContext | None) -> str:
+    """`metrics[2] (json_schema)`: where a metric sits in the suite, for its error messages."""
+    suite = context.suite if context is not None else None
+    metrics = getattr(suite, "metrics", None) or []
+    index = next((i for i, m in enumerate(metrics) if m is config), None)
+    name = getattr(config, "name", config.type)
+    label = config.type if name == config.type else f"{config.type} {name!r}"
+    return f"metrics[{index}] ({label})" if index is not None else f"{label} metric"
+
+
+def _duplicates_note(read: JsonRead) -> str | None:
+    return f"duplicate keys (the last value is used): {', '.join(read.duplicate_keys)}" if read.duplicate_keys else None
+
+
+def _read_detail(read: JsonRead) -> dict[str, Any]:
+    detail: dict[str, Any] = {"extracted": read.how}
+    if read.duplicate_keys:
+        detail["duplicate_keys"] = read.duplicate_keys
+    return detail
 
 
 class JsonValidConfig(MetricConfig):
@@ -55,10 +63,12 @@ class JsonValid(Metric):
         self.names = [config.name]
 
     async def score(self, example: Example, response: Response) -> list[Score]:
-        _, how, error = parsed_output(response, self.config.allow_fenced)
-        if how is None:
-            return [_zero(self.config.name, error or "not valid JSON")]
-        return [Score.ok(self.config.name, 1.0, extracted=how)]
+        read = read_json(response.text, self.config.allow_fenced)
+        if not read.ok:
+            return [_zero(self.config.name, read.error or "not valid JSON")]
+        score = Score.ok(self.config.name, 1.0, **_read_detail(read))
+        score.reason = _duplicates_note(read)
+        return [score]
 
 
 metric_type("json_valid", JsonValidConfig)(JsonValid)
@@ -67,76 +77,97 @@ metric_type("json_valid", JsonValidConfig)(JsonValid)
 class JsonSchemaConfig(MetricConfig):
     type: Literal["json_schema"]
     name: str = "json_schema"
-    json_schema: dict[str, Any] | str | None = Field(
-        None, alias="schema", description="Inline schema or a file path; default: answer_format.schema."
+    json_schema: dict[str, Any] | bool | str | None = Field(
+        None, alias="schema", description="Inline schema, true/false, or a file path; default: answer_format.schema."
+    )
+    format: Literal["annotation", "assert"] = Field(
+        "annotation", description="`format` is an annotation (JSON Schema 2020-12's default) or asserted: every "
+        "standard format (date-time, email, uri, hostname, ...) is then checked."
     )
     allow_fenced: bool = True
     model_config = {"extra": "forbid", "populate_by_name": True}
 
 
-def load_schema(schema: dict[str, Any] | str | None, context: MetricContext | None) -> dict[str, Any]:
+def load_schema(schema: dict[str, Any] | bool | str | None, context: MetricContext | None) -> tuple[Any, str]:
+    """(schema, where it came from): inline, a file, or the suite's answer_format.schema."""
     suite = context.suite if context is not None else None
+    source = "schema"
     if schema is None and suite is not None and suite.answer_format is not None:
-        schema = suite.answer_format.json_schema
+        schema, source = suite.answer_format.json_schema, "answer_format.schema"
     if schema is None:
-        raise ConfigError("json_schema metric needs `schema` (inline or a path) or answer_format.schema")
+        raise ConfigError("needs `schema` (inline or a path) or answer_format.schema")
     if isinstance(schema, str):
         path = suite.resolve(schema) if suite is not None else Path(schema)
+        source = f"{source} ({path})"
         try:
             schema = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ConfigError(f"cannot read JSON Schema {path}: {error}") from None
-    if not isinstance(schema, dict):
-        raise ConfigError("a JSON Schema must be an object")
-    return schema
+        except OSError as error:
+            raise ConfigError(f"cannot read JSON Schema {path}: {error.strerror or error}") from None
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"JSON Schema {path} is not JSON (line {error.lineno}: {error.msg})") from None
+    if not isinstance(schema, (dict, bool)):
+        raise ConfigError(f"{source}: a JSON Schema is an object or a boolean, not {type(schema).__name__}")
+    return schema, source
 
 
-def make_validator(schema: dict[str, Any]) -> Any:
-    """Validator class chosen by `$schema` (draft 7, 2019-09, 2020-12, ...); 2020-12 by default."""
-    import jsonschema
-    from jsonschema.exceptions import SchemaError
-
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as error:
-        raise ConfigError(f"invalid JSON Schema ({cls.__name__}): {error.message}") from None
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+def default_draft(context: MetricContext | None) -> str | None:
+    """The suite's answer_format.draft when the user set it (None: the 2020-12 default)."""
+    fmt = getattr(context.suite, "answer_format", None) if context is not None else None
+    if fmt is None or "draft" not in getattr(fmt, "model_fields_set", {"draft"}):
+        return None
+    return getattr(fmt, "draft", None)
 
 
 class JsonSchema(Metric):
+    """1 when the output is JSON valid against the schema; else 0 with the failing path and message.
+    `warnings` lists keywords of another draft in a schema without `$schema` (for pre-flight)."""
+
     group = "format"
 
     def __init__(self, config: JsonSchemaConfig, context: MetricContext | None = None):
         self.config = config
         self.names = [config.name]
-        self.schema = load_schema(config.json_schema, context)
-        self.validator = make_validator(self.schema)
-        self.draft = type(self.validator).__name__
+        where = metric_location(config, context)
+        try:
+            self.schema, source = load_schema(config.json_schema, context)
+        except ConfigError as error:
+            raise ConfigError(str(error), where=where) from None
+        draft = default_draft(context)
+        try:
+            self.compiled = compile_schema(self.schema, draft=draft, format_assert=config.format == "assert")
+        except SchemaProblem as error:
+            hints = "".join(f"; {w}" for w in schema_warnings(self.schema, draft))
+            raise ConfigError(f"{source}: {error}{hints}", where=where) from None
+        self.draft = self.compiled.draft
+        self.warnings = [f"{where}: {source}: {w}" for w in schema_warnings(self.schema, draft)]
+
+    def _detail(self, **more: Any) -> dict[str, Any]:
+        compiled = self.compiled
+        return {"draft": compiled.draft, "draft_from": compiled.draft_from,
+                "format": "assert" if compiled.format_assert else "annotation", **more}
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         from jsonschema.exceptions import best_match
 
         name = self.config.name
-        value, how, error = parsed_output(response, self.config.allow_fenced)
-        if how is None:
-            return [_zero(name, error or "not valid JSON", validator=self.draft)]
-        errors = sorted(self.validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        read = read_json(response.text, self.config.allow_fenced)
+        if not read.ok:
+            return [_zero(name, read.error or "not valid JSON", **self._detail())]
+        try:
+            errors = self.compiled.errors(read.value)
+        except SchemaProblem as error:
+            return [Score.failed(name, f"schema: {error}", **self._detail(**_read_detail(read)))]
+        note = _duplicates_note(read)
         if not errors:
-            return [Score.ok(name, 1.0, extracted=how, validator=self.draft)]
+            score = Score.ok(name, 1.0, **self._detail(**_read_detail(read)))
+            score.reason = note
+            return [score]
         best = best_match(errors)
         listed = [{"path": e.json_path, "message": e.message} for e in errors[:10]]
-        return [
-            _zero(
-                name,
-                f"{best.json_path}: {best.message}",
-                extracted=how,
-                validator=self.draft,
-                path=best.json_path,
-                errors=listed,
-                n_errors=len(errors),
-            )
-        ]
+        reason = f"{best.json_path}: {best.message}" + (f"; {note}" if note else "")
+        detail = self._detail(**_read_detail(read), path=best.json_path, message=best.message, keyword=best.validator,
+                              errors=listed, n_errors=len(errors))
+        return [_zero(name, reason, **detail)]
 
 
 metric_type("json_schema", JsonSchemaConfig)(JsonSchema)
@@ -160,7 +191,7 @@ class RegexMatch(Metric):
         try:
             self.pattern = re.compile(config.pattern, re.S | (re.I if config.ignore_case else 0))
         except re.error as error:
-            raise ConfigError(f"regex metric: invalid pattern {config.pattern!r}: {error}") from None
+            raise ConfigError(f"invalid pattern {config.pattern!r}: {error}", where=metric_location(config, context)) from None
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         text, source = answer_text(response, self.config.json_field)
@@ -237,16 +268,30 @@ class FieldAccuracy(Metric):
         wanted = {f: v for f, v in wanted.items() if v is not missing}
         if not wanted:
             return [Score.undefined(name, "reference JSON has none of the fields")]
-        output, how = response.parsed, "parsed"
-        if output is None:
-            output, how, error = parsed_output(response, self.config.allow_fenced)
-            if how is None:
-                return [_zero(name, f"output is {error}", fields=len(wanted))]
+        output, how, read = self._output(response)
+        if how is None:
+            return [_zero(name, f"output is {read.error}", fields=len(wanted))]
         matches = {f: self._same(_lookup(output, f, None), v) for f, v in wanted.items()}
         wrong = [f for f, ok in matches.items() if not ok]
         value = sum(matches.values()) / len(matches)
-        reason = f"fields differ: {', '.join(wrong)}" if wrong else None
-        return [Score(name=name, value=value, reason=reason, detail={"fields": matches, "extracted": how})]
+        notes = [f"fields differ: {', '.join(wrong)}" if wrong else None, _duplicates_note(read)]
+        reason = "; ".join(n for n in notes if n) or None
+        detail: dict[str, Any] = {"fields": matches, "extracted": how}
+        if read.duplicate_keys:
+            detail["duplicate_keys"] = read.duplicate_keys
+        return [Score(name=name, value=value, reason=reason, detail=detail)]
+
+    def _output(self, response: Response) -> tuple[Any, str | None, JsonRead]:
+        """The output's JSON: the adapter's parsed value when it set one (a NaN or infinity there
+        is not JSON), else the text read strictly."""
+        read = read_json(response.text, self.config.allow_fenced)
+        if response.parsed is None:
+            return read.value, read.how, read
+        bad = non_finite_path(response.parsed)
+        if bad is not None:
+            return None, None, JsonRead(error=f"not valid JSON: {bad} is not a finite number (RFC 8259)")
+        same = read.ok and read.value == response.parsed
+        return response.parsed, "parsed", read if same else JsonRead(response.parsed, "parsed")
 
 
 def _lookup(value: Any, path: str, default: Any) -> Any:

@@ -3,7 +3,10 @@
 A response's chunk hits are mapped to documents (first occurrence kept, rank order) by
 `Response.retrieved_doc_ids`. Relevance is graded from `Example.reference_relevance` when given,
 else binary from `Example.reference_doc_ids`. A document is relevant when its grade is > 0
-(trec_eval's default relevance level for integer grades); its gain in nDCG is the grade.
+(trec_eval's default relevance level for integer grades), or >= `relevance_level` when set
+(trec_eval -l): recall, precision, MRR and hit use that; nDCG keeps every grade > 0 as its gain.
+Rankings are scored in rank order; systems that report scores are ranked by them, trec_eval's
+way, before they get here (harness.ranking).
 
 - recall@k    relevant in top k / relevant
 - precision@k relevant in top k / k (k even when fewer were retrieved, as trec_eval P_k)
@@ -29,13 +32,16 @@ ALL_MEASURES: tuple[MeasureName, ...] = ("recall", "precision", "mrr", "ndcg", "
 
 @dataclass
 class RetrievalBatch:
-    """Per-query values (one array per score name) and the number of relevant documents.
+    """Per-query values (one array per score name), the number of relevant documents (at the
+    relevance level) and the number with a grade > 0 (what nDCG counts).
 
-    Rows with `n_relevant == 0` hold 0 everywhere; callers report them as undefined.
+    Rows with `n_relevant == 0` hold 0 in the binary measures and rows with `n_graded == 0` hold 0
+    in nDCG; callers report them as undefined.
     """
 
     values: dict[str, np.ndarray]
     n_relevant: np.ndarray
+    n_graded: np.ndarray
 
 
 def score_names(ks: Sequence[int], measures: Sequence[str] = ALL_MEASURES) -> list[str]:
@@ -101,14 +107,21 @@ def gains_matrix(
 
 
 def metrics_from_gains(
-    gains: np.ndarray, ideal: np.ndarray, ks: Sequence[int], measures: Sequence[str] = ALL_MEASURES
+    gains: np.ndarray,
+    ideal: np.ndarray,
+    ks: Sequence[int],
+    measures: Sequence[str] = ALL_MEASURES,
+    relevance_level: float | None = None,
 ) -> RetrievalBatch:
-    """The vectorised core: every measure for every query from the gain matrices."""
+    """The vectorised core: every measure for every query from the gain matrices.
+
+    `relevance_level`: grades at or above it are relevant for the binary measures (None: > 0)."""
     n, width = gains.shape
     ks = sorted(set(int(k) for k in ks))
     kmax = max(ks) if ks else 1
-    relevant = gains > 0
-    n_relevant = (ideal > 0).sum(axis=1)
+    relevant = gains >= relevance_level if relevance_level is not None else gains > 0
+    n_relevant = (ideal >= relevance_level if relevance_level is not None else ideal > 0).sum(axis=1)
+    n_graded = (ideal > 0).sum(axis=1)
     safe_rel = np.maximum(n_relevant, 1)
     # cumulative relevant count and DCG up to each cutoff (padded past the run's end)
     pad = max(0, kmax - width)
@@ -139,9 +152,9 @@ def metrics_from_gains(
                 values[f"ndcg@{k}"] = np.divide(
                     dcg_cum[:, k - 1], idcg, out=np.zeros(n, dtype=np.float64), where=idcg > 0
                 )
-    for array in values.values():
-        array[n_relevant == 0] = 0.0
-    return RetrievalBatch(values=values, n_relevant=n_relevant)
+    for name, array in values.items():
+        array[(n_graded if name.startswith("ndcg@") else n_relevant) == 0] = 0.0
+    return RetrievalBatch(values=values, n_relevant=n_relevant, n_graded=n_graded)
 
 
 def retrieval_batch(
@@ -150,6 +163,7 @@ def retrieval_batch(
     ks: Sequence[int],
     measures: Sequence[str] = ALL_MEASURES,
     assume_unique: bool = False,
+    relevance_level: float | None = None,
 ) -> RetrievalBatch:
     """Every measure for many queries: runs[q] = doc ids in rank order, qrels[q] = {doc: grade}.
 
@@ -159,7 +173,7 @@ def retrieval_batch(
     need_full = "mrr" in measures
     depth = None if need_full else max(ks)
     gains, ideal = gains_matrix(runs, qrels, depth=depth, assume_unique=assume_unique)
-    return metrics_from_gains(gains, ideal, ks, measures)
+    return metrics_from_gains(gains, ideal, ks, measures, relevance_level)
 
 
 def relevance_of(example: Example) -> dict[str, float]:
@@ -172,6 +186,12 @@ class RetrievalConfig(MetricConfig):
     type: Literal["retrieval"]
     k: list[int] = Field(default_factory=lambda: [1, 3, 5, 10], description="Cutoffs for the @k measures.")
     measures: list[MeasureName] = Field(default_factory=lambda: list(ALL_MEASURES))
+    relevance_level: float | None = Field(
+        None,
+        gt=0,
+        description="Grades at or above this count as relevant for recall, precision, MRR and hit "
+        "(trec_eval -l); lower grades count as non-relevant. nDCG keeps the grades. Default: any grade > 0.",
+    )
 
     @field_validator("k")
     @classmethod
@@ -198,9 +218,18 @@ class RetrievalMetrics(Metric):
         relevance = relevance_of(example)
         if not any(g > 0 for g in relevance.values()):
             return [Score.undefined(n, "no relevant documents") for n in self.names]
-        batch = retrieval_batch([docs], [relevance], self.config.k, self.config.measures, assume_unique=True)
+        level = self.config.relevance_level
+        batch = retrieval_batch(
+            [docs], [relevance], self.config.k, self.config.measures, assume_unique=True, relevance_level=level
+        )
         detail = {"retrieved": len(docs), "relevant": int(batch.n_relevant[0])}
-        return [finite_or_error(n, float(batch.values[n][0]), **detail) for n in self.names]
+        scores = []
+        for name in self.names:
+            if batch.n_relevant[0] == 0 and not name.startswith("ndcg@"):
+                scores.append(Score.undefined(name, f"no documents with relevance grade >= {level:g}"))
+            else:
+                scores.append(finite_or_error(name, float(batch.values[name][0]), **detail))
+        return scores
 
 
 metric_type("retrieval", RetrievalConfig)(RetrievalMetrics)

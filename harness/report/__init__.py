@@ -2,104 +2,108 @@
 
 `write_reports` is called at the end of every run and by `harness report RUN_DIR`; it never
 re-runs anything. Charts need the optional matplotlib extra; without it the tables and the
-HTML are still written.
+HTML are still written. Examples beyond report.html's first page are in report_pages/.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from harness.decision import Decision
-    from harness.report.data import RunData
+from harness.report.decision import ReportDecision, report_decision
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
-    """Write every report into `run_dir` and return the paths written (md, charts, html)."""
+def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None) -> list[Path]:
+    """Write every report into `run_dir` and return the paths written (md, charts, html pages,
+    html). Charts are drawn by a worker process (`worker`, or one started here) while this
+    process streams the samples once into the tables and pages. (A run's own reports are
+    written by `harness.report.follower`, which follows samples.jsonl as the run writes it.)"""
     from harness.report.data import RunData
-    from harness.report.html import render_html
+    from harness.report.pages import PageWriter, write_sample_pages
+
+    if charts and worker is None:
+        from harness.report.chart_worker import ChartWorker
+
+        worker = ChartWorker.start()
+    elif not charts and worker is not None:
+        worker.stop()
+        worker = None
+    if worker is not None:  # it draws while the rest is written here
+        worker.send(Path(run_dir))
+    try:
+        writers: list[PageWriter] = []
+
+        def pages_in_same_pass(data: RunData) -> Any:
+            writers.append(PageWriter(data, data.path))
+            return writers[0].add
+
+        data = RunData.load(run_dir, visit=pages_in_same_pass)
+        pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
+        decision = report_decision(data, charts=charts, href=pages.href)
+        written = [write_markdown(data, decision)]
+        rendered, note = [], None
+        if charts:
+            rendered, note = _charts(data, worker)
+            worker = None  # used up (or stopped) by the rendering
+    finally:
+        if worker is not None:
+            worker.stop()
+    return written + write_html(data, pages, rendered, note, decision)
+
+
+def write_markdown(data: Any, decision: ReportDecision | None = None) -> Path:
+    """report.md, opening with the Decision section (computed here when not given)."""
     from harness.report.tables import render_markdown
 
-    data = RunData.load(run_dir)
-    decision = decide(data)
-    rendered: list[tuple[Path, str, bytes]] = []
-    decision_charts: list[tuple[str, str, bytes]] = []
-    note = None
-    if charts:
+    decision = decision or report_decision(data, charts=False)
+    return _write(data.path, REPORT_MD, render_markdown(data, decision.markdown))
+
+
+def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], note: str | None,
+               decision: ReportDecision | None = None) -> list[Path]:
+    """report.html (its samples section from `pages`); returns the charts, pages and html paths."""
+    from harness.report.html import render_html
+
+    decision = decision or report_decision(data, charts=False, href=pages.href)
+    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note, samples=pages.section(),
+                       decision=decision.html, decision_css=decision.css)
+    return ([path for path, _, _ in rendered] + decision.files + [path for path, _, _ in pages.files]
+            + [_write(data.path, REPORT_HTML, html)])
+
+
+def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
+    """The worker's charts; drawn here when there is no worker or it failed."""
+    result = worker.result() if worker is not None else None
+    if result is None:
+        return draw_charts(data)
+    rendered, missing = result
+    return rendered, chart_note(data, bool(missing))
+
+
+def draw_charts(data: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
+    """The charts drawn in this process, and the note the HTML shows above them."""
+    try:
         from harness.report.charts import render_charts
 
-        try:
-            rendered = render_charts(data, data.path / CHARTS_DIR)
-            decision_charts = _decision_charts(decision, data.path / CHARTS_DIR)
-        except ModuleNotFoundError as error:  # the optional extra is missing
-            if not (error.name or "").startswith("matplotlib"):
-                raise
-            note = "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
-    written = [_write(data.path, REPORT_MD, render_markdown(data, decision_markdown(decision, decision_charts)))]
-    written += [path for path, _, _ in rendered]
-    written += [data.path / CHARTS_DIR / _decision_png(key) for key, _, _ in decision_charts]
-    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note,
-                       decision=decision_html(decision, decision_charts))
-    written.append(_write(data.path, REPORT_HTML, html))
-    return written
+        return render_charts(data, data.path / CHARTS_DIR), chart_note(data, False)
+    except ModuleNotFoundError as error:  # the optional extra is missing
+        if not (error.name or "").startswith("matplotlib"):
+            raise
+        return [], chart_note(data, True)
 
 
-def decide(data: "RunData") -> "Decision | str":
-    """The run's decision analysis, or why it could not be made (shown in the report, which is
-    still written: a bug in the analysis must not cost the rest of the report)."""
-    from harness.decision.analysis import analyse_facts
-    from harness.decision.facts import facts_from_rows
+def chart_note(data: Any, missing_matplotlib: bool) -> str | None:
+    """What the HTML says above the charts: the missing extra, or the metrics without a bar chart."""
+    if missing_matplotlib:
+        return "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
+    from harness.report.charts import charts_left_out  # matplotlib itself is not imported here
 
-    try:
-        return analyse_facts(facts_from_rows(data.header, data.samples))
-    except Exception as error:  # noqa: BLE001 - reported in the Decision section and on stderr
-        import sys
-
-        print(f"warning: decision analysis failed ({type(error).__name__}: {error})", file=sys.stderr)
-        return f"The decision analysis failed ({type(error).__name__}: {error}); run `harness decide {data.path}` for details."
-
-
-def _decision_charts(decision: "Decision | str", folder: Path) -> list[tuple[str, str, bytes]]:
-    if isinstance(decision, str):
-        return []
-    from harness.decision.charts import render_charts
-
-    try:
-        return render_charts(decision, folder)
-    except ModuleNotFoundError:
-        raise
-    except Exception as error:  # noqa: BLE001 - the tables still say everything the charts show
-        import sys
-
-        print(f"warning: decision charts not drawn ({type(error).__name__}: {error})", file=sys.stderr)
-        return []
-
-
-def decision_markdown(decision: "Decision | str", charts: list[tuple[str, str, bytes]]) -> str:
-    if isinstance(decision, str):
-        return f"## Decision\n\n> **⚠ {decision}**\n"
-    from harness.decision.render_md import render_markdown as render
-
-    return render(decision, charts={key: f"{CHARTS_DIR}/{_decision_png(key)}" for key, _, _ in charts})
-
-
-def decision_html(decision: "Decision | str", charts: list[tuple[str, str, bytes]]) -> str:
-    from harness.decision.render_html import esc, render_html as render
-
-    if isinstance(decision, str):
-        return f'<section id="decision"><h2>Decision</h2><div class="notice">⚠ {esc(decision)}</div></section>'
-    return render(decision, charts)
-
-
-def _decision_png(key: str) -> str:
-    from harness.decision.charts import ATTRIBUTION_PNG, BREAK_EVEN_PNG
-
-    return {"attribution": ATTRIBUTION_PNG, "break_even": BREAK_EVEN_PNG}[key]
+    left = charts_left_out(data)
+    return f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

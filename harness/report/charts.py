@@ -88,18 +88,7 @@ def plot_metric(data: RunData, metric: str) -> Any:
 
 def latency_parts(data: RunData) -> dict[str, dict[str, Any]]:
     """Per system: total seconds per successful sample, and mean retrieval/generation seconds."""
-    parts: dict[str, dict[str, Any]] = {}
-    for row in data.samples:
-        response = row.get("response", {})
-        if response.get("error"):
-            continue
-        t = response.get("timings", {})
-        entry = parts.setdefault(row["system"], {"total": [], "retrieval": [], "generation": []})
-        entry["total"].append(float(t.get("total_s") or 0.0))
-        for key in ("retrieval", "generation"):
-            if t.get(f"{key}_s") is not None:
-                entry[key].append(float(t[f"{key}_s"]))
-    return {s: parts[s] for s in data.systems if s in parts}
+    return data.latency()
 
 
 def plot_latency(data: RunData) -> Any:
@@ -128,11 +117,11 @@ def plot_latency(data: RunData) -> Any:
         widths = []
         for s in systems:
             p = parts[s]
-            mean = {k: (sum(p[k]) / len(p[k]) if p[k] else 0.0) for k in ("total", "retrieval", "generation")}
+            total = sum(p["total"]) / len(p["total"]) if len(p["total"]) else 0.0
             if segment == "other / not split":
-                widths.append(max(mean["total"] - mean["retrieval"] - mean["generation"], 0.0))
+                widths.append(max(total - p["retrieval"] - p["generation"], 0.0))
             else:
-                widths.append(mean[segment])
+                widths.append(p[segment])
         bars = split_ax.barh(list(y), widths, left=left, color=colour, label=segment, height=0.6)
         bars.set_label(segment)
         left = [a + b for a, b in zip(left, widths)]
@@ -255,6 +244,11 @@ def planned_charts(data: RunData) -> list[tuple[str, str, Callable[[], Any]]]:
     return plans
 
 
+def charts_left_out(data: RunData) -> list[str]:
+    """Quality metrics without a bar chart of their own (the tables show every metric)."""
+    return data.main_metrics()[CHART_METRICS_LIMIT:]
+
+
 def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:
     """Save every chart as PNG into `folder`; returns (path, title, png bytes) for the HTML report."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -262,7 +256,7 @@ def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:
     for filename, title, make in planned_charts(data):
         figure = make()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
+        figure.savefig(buffer, format="png", dpi=100, pil_kwargs={"compress_level": 1})  # fast to write, ~25% larger
         png = buffer.getvalue()
         path = folder / filename
         path.write_bytes(png)

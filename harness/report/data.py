@@ -2,6 +2,7 @@
 
 A thin view over `harness.run.RunView`: the header, summary rows and samples come from the run
 record's one reader, so reports can be regenerated at any time without re-running a model.
+Samples are streamed once into aggregates (`SampleStats`), so memory does not grow with the run.
 Which way a metric is better, and whether it is quality or cost, is what the metric declared
 (recorded in run.json); runs that did not record it fall back to the name rule.
 """
@@ -9,11 +10,14 @@ Which way a metric is better, and whether it is quality or cost, is what the met
 from __future__ import annotations
 
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from harness.report.latency import LatencyStats
 from harness.run import RunHeader, RunTally, RunView
+from harness.run.summary import SUMMARY
 from harness.types import MetricInfo
 
 # Preferred headline metrics (first present wins); otherwise the first quality metric.
@@ -51,28 +55,138 @@ def _shade(colour: str, nth: int) -> str:
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
 
+class SampleStats:
+    """What reports need from the samples, gathered in one streaming pass (never a list of them):
+    the counts (`RunTally`), tags in first-seen order with their example ids, per (system, tag,
+    metric) the sum and count of `ok` values, and per system the latencies of successful samples
+    (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
+
+    def __init__(self) -> None:
+        self.tally = RunTally()
+        self.systems: dict[str, None] = {}
+        self.tag_ids: dict[str, set[str]] = {}
+        self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
+        self.totals: dict[str, array] = {}
+        self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
+        self.judges: dict[str, dict[str, Any]] = {}  # score name -> the first `detail` naming its judge
+        self.latency = LatencyStats()  # p50/p95 and retried samples per system (the Systems table)
+        self.facts: Any = None  # a harness.decision.facts.FactsBuilder fed in the same pass (the Decision section)
+
+    def tag_counts(self) -> dict[str, int]:
+        return {t: len(ids) for t, ids in self.tag_ids.items()}
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        """One sample, as parsed from samples.jsonl."""
+        system, example = row["system"], row["example"]
+        self.tally.add_row(row)
+        self.latency.add_row(row)
+        if self.facts is not None:
+            self.facts.add(row)
+        self.systems.setdefault(system, None)
+        tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
+        example_id = example["id"]
+        for tag in tags:
+            ids = self.tag_ids.get(tag)
+            if ids is None:
+                ids = self.tag_ids[tag] = set()
+            ids.add(example_id)
+        for metric, score in (row.get("scores") or {}).items():
+            if not score:
+                continue
+            detail = score.get("detail")
+            if detail and metric not in self.judges and detail.get("judge"):
+                self.judges[metric] = detail
+            if score.get("status") != "ok" or score.get("value") is None:
+                continue
+            value = float(score["value"])
+            for tag in tags:
+                cell = self.tag_sums.get((system, tag, metric))
+                if cell is None:
+                    cell = self.tag_sums[(system, tag, metric)] = [0, 0]
+                cell[0] += value
+                cell[1] += 1
+        response = row.get("response") or {}
+        if response.get("error"):
+            return
+        timings = response.get("timings") or {}
+        totals = self.totals.get(system)
+        if totals is None:
+            totals = self.totals[system] = array("d")
+            self.split[system] = {"retrieval": [0, 0], "generation": [0, 0]}
+        totals.append(float(timings.get("total_s") or 0.0))
+        for key, cell in self.split[system].items():
+            if timings.get(f"{key}_s") is not None:
+                cell[0] += float(timings[f"{key}_s"])
+                cell[1] += 1
+
+
+def facts_builder(header: RunHeader) -> Any:
+    """What gathers the decision analysis's facts while the samples stream past."""
+    from harness.decision.facts import FactsBuilder
+
+    return FactsBuilder(header)
+
+
+def headline_of(main_metrics: list[str]) -> str | None:
+    """The metric a report leads with: the first preferred one present, else the first quality metric."""
+    return next((m for m in HEADLINE if m in main_metrics), main_metrics[0] if main_metrics else None)
+
+
 @dataclass
 class RunData:
+    """A run for reports: header, summary rows and `SampleStats`, in memory whatever the run's
+    size. The samples themselves are streamed again when needed (`rows()`)."""
+
     path: Path
     header: RunHeader
     summary: list[dict[str, Any]]
-    samples: list[dict[str, Any]]
+    stats: SampleStats = field(default_factory=SampleStats)
     _cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _systems: list[str] = field(default_factory=list, repr=False)
-    _tally: RunTally | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> "RunData":
+    def load(cls, path: str | Path, visit: Callable[["RunData"], Callable[[dict[str, Any]], None]] | None = None,
+             ) -> "RunData":
+        """Header, summary and one pass over the samples. `visit(data)` may return a function
+        that sees every sample in the same pass (the HTML pages); it is called with the header
+        and summary in place, and only when summary.csv exists (else the pass computes it)."""
         view = RunView.open(path)
-        samples = list(view.rows())
-        summary = [row.model_dump() for row in view.summary()]
-        return cls(view.path, view.header, summary, samples)
+        summary = view.summary() if (view.path / SUMMARY).is_file() else None
+        data = cls(view.path, view.header, [row.model_dump() for row in summary or []])
+        data.stats.facts = facts_builder(view.header)
+        seen = visit(data) if visit is not None and summary is not None else None
+        add = data.stats.add_row
+        for row in view.rows():
+            add(row)
+            if seen is not None:
+                seen(row)
+        if summary is None:  # a kill before summary.csv: computed from the tally just gathered
+            view._tally = data.stats.tally
+            data.summary = [row.model_dump() for row in view.compute_summary()]
+        data.__post_init__()
+        return data
+
+    @classmethod
+    def with_stats(cls, path: str | Path, stats: SampleStats) -> "RunData":
+        """Header and summary from the run directory, samples already gathered (by following the run)."""
+        view = RunView.open(path)
+        return cls(view.path, view.header, [row.model_dump() for row in view.summary()], stats)
 
     def __post_init__(self) -> None:
         self._cells = {(r["system"], r["metric"]): r for r in self.summary}
         names = dict.fromkeys(self.header.systems)  # header order first (the suite's),
-        names.update(dict.fromkeys(r["system"] for r in self.summary + self.samples))  # then any other
+        names.update(dict.fromkeys(r["system"] for r in self.summary))  # then any other
+        names.update(self.stats.systems)
         self._systems = list(names)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every sample as parsed JSON, streamed from samples.jsonl (see RunView.rows)."""
+        return RunView.open(self.path).rows()
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """Every sample in one list: reads the whole run into memory (prefer `rows()`)."""
+        return list(self.rows())
 
     def info(self, metric: str) -> MetricInfo:
         return self.header.info(metric)
@@ -111,8 +225,7 @@ class RunData:
         return [m for m in self.metrics if not self.lower_is_better(m)]
 
     def headline(self) -> str | None:
-        main = self.main_metrics()
-        return next((m for m in HEADLINE if m in main), main[0] if main else None)
+        return headline_of(self.main_metrics())
 
     def cell(self, system: str, metric: str) -> dict[str, Any] | None:
         return self._cells.get((system, metric))
@@ -131,11 +244,7 @@ class RunData:
 
     @property
     def tally(self) -> RunTally:
-        if self._tally is None:
-            self._tally = RunTally()
-            for row in self.samples:
-                self._tally.add_row(row)
-        return self._tally
+        return self.stats.tally
 
     def errors(self) -> dict[str, int]:
         return {s: self.tally.errors[s] for s in self.systems}
@@ -144,50 +253,37 @@ class RunData:
         return {s: self.tally.samples[s] for s in self.systems}
 
     def tags(self) -> list[str]:
-        found: dict[str, None] = {}
-        for row in self.samples:
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                found.setdefault(str(tag), None)
+        found = self.stats.tag_ids
         return [t for t in found if t != UNTAGGED] + ([UNTAGGED] if UNTAGGED in found and len(found) > 1 else [])
 
     def tag_sizes(self) -> dict[str, int]:
         """Examples per tag (counted once per example, not per system)."""
-        seen: dict[str, set[str]] = {}
-        for row in self.samples:
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                seen.setdefault(str(tag), set()).add(row["example"]["id"])
-        return {t: len(ids) for t, ids in seen.items()}
+        return self.stats.tag_counts()
 
     def tag_means(self, metric: str) -> dict[str, dict[str, tuple[float | None, int]]]:
         """{system: {tag: (mean of ok values, n)}}; an example counts in each of its tags."""
-        values: dict[tuple[str, str], list[float]] = {}
-        for row in self.samples:
-            score = row.get("scores", {}).get(metric)
-            if not score or score.get("status") != "ok" or score.get("value") is None:
-                continue
-            for tag in row["example"].get("tags") or [UNTAGGED]:
-                values.setdefault((row["system"], str(tag)), []).append(float(score["value"]))
+        sums = self.stats.tag_sums
         table: dict[str, dict[str, tuple[float | None, int]]] = {}
         tags = self.tags()
         for system in self.systems:
             table[system] = {}
             for tag in tags:
-                got = values.get((system, tag), [])
-                table[system][tag] = (sum(got) / len(got) if got else None, len(got))
+                total, n = sums.get((system, tag, metric), (0, 0))
+                table[system][tag] = (total / n if n else None, int(n))
         return table
 
-    def examples(self) -> list[dict[str, Any]]:
-        """Each example once, in the order samples first mention it."""
-        seen: dict[str, dict[str, Any]] = {}
-        for row in self.samples:
-            seen.setdefault(row["example"]["id"], row["example"])
-        return list(seen.values())
-
-    def by_example(self) -> dict[str, dict[str, dict[str, Any]]]:
-        table: dict[str, dict[str, dict[str, Any]]] = {}
-        for row in self.samples:
-            table.setdefault(row["example"]["id"], {})[row["system"]] = row
-        return table
+    def latency(self) -> dict[str, dict[str, Any]]:
+        """Per system with successful samples: every total latency (s), and the mean retrieval
+        and generation seconds over the samples that report them (0 when none does)."""
+        out = {}
+        for system in self.systems:
+            if system in self.stats.totals:
+                split = self.stats.split[system]
+                out[system] = {
+                    "total": self.stats.totals[system],
+                    **{key: (cell[0] / cell[1] if cell[1] else 0.0) for key, cell in split.items()},
+                }
+        return out
 
 
 def pareto_front(points: dict[str, tuple[float, float]], quality_up: bool = True, cost_up: bool = False) -> list[str]:

@@ -1,4 +1,5 @@
-"""report.html: one self-contained file (inline CSS, charts as data URIs, no JavaScript).
+"""report.html: self-contained (inline CSS, charts as data URIs, no JavaScript); examples beyond
+the first page are on pages of their own beside it (harness.report.pages), built the same way.
 
 Every piece of text that came from a model, a dataset or a corpus goes through `esc`, and a
 Content-Security-Policy forbids scripts and remote loads, so a `<script>` in an answer is shown
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
+from functools import lru_cache
 from typing import Any
 
-from harness.report.data import RunData
-from harness.report.tables import (BEST, direction_note, facts, metric_cell, notices, result_groups, system_rows,
-                                   tag_metrics, tag_table)
+from harness.report.data import RunData, fmt
+from harness.report.tables import (BEST, SYSTEM_COLUMNS, direction_note, facts, metric_cell, notices, result_groups,
+                                   system_rows, tag_metrics, tag_table)
+from harness.types import MetricInfo
 
-MAX_EXAMPLES = 1000
 NAV = [("results", "Results"), ("tags", "By tag"), ("charts", "Charts"), ("samples", "Samples")]
 MAX_OUTPUT_CHARS = 20_000
 MAX_CONTEXT_CHARS = 1_500
@@ -38,14 +40,22 @@ figure img{max-width:100%;border:1px solid #eee}nav a{margin-right:12px}
 
 
 def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    text = value if type(value) is str else ("" if value is None else str(value))
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:  # most text has none
+        return html.escape(text, quote=True)
+    return text
+
+
+@lru_cache(maxsize=256)
+def _head(head: tuple[str, ...]) -> str:
+    return "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>"
 
 
 def _table(head: list[str] | None, rows: list[list[str]], raw: bool = False) -> str:
     """`raw` rows are already HTML (built here from escaped parts); plain rows get escaped."""
     out = ["<table>"]
     if head:
-        out += ["<thead><tr>", *(f"<th>{esc(h)}</th>" for h in head), "</tr></thead>"]
+        out.append(_head(tuple(head)))
     out.append("<tbody>")
     for row in rows:
         out.append("<tr>" + "".join(cell if raw else f"<td>{esc(cell)}</td>" for cell in row) + "</tr>")
@@ -62,7 +72,7 @@ def _header(data: RunData, decision: str | None = None) -> str:
     for row in system_rows(data):
         swatch = f'<span class="kind" style="background:{colours[row[0]]}"></span>'
         rows.append([f"<td>{swatch}{esc(row[0])}</td>"] + [f"<td>{esc(c)}</td>" for c in row[1:]])
-    head = ["system", "kind", "model", "samples", "errors"]
+    head = SYSTEM_COLUMNS
     parts.append('<h2 id="systems">Systems</h2>' + _table(head, rows, raw=True))
     return "".join(parts)
 
@@ -114,14 +124,20 @@ def _clip(text: Any, limit: int) -> str:
 
 
 def _scores(data: RunData, scores: dict[str, Any]) -> str:
-    rows = []
-    for name, score in scores.items():
-        status = str(score.get("status"))
-        value = data.fmt(name, score["value"]) if score.get("value") is not None else "n/a"
-        css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
-        rows.append([f"<td>{esc(name)}</td>", f'<td class="num">{esc(value)}</td>',
-                     f'<td class="{css}">{esc(status)}</td>', f"<td>{esc(score.get('reason') or '')}</td>"])
-    return _table(["metric", "value", "status", "reason"], rows, raw=True) if rows else "<p>No scores.</p>"
+    if not scores:
+        return "<p>No scores.</p>"
+    rows = "".join(_score_row(data.info(name), name, score.get("value"), str(score.get("status")),
+                              score.get("reason") or "") for name, score in scores.items())
+    return f"<table>{_head(('metric', 'value', 'status', 'reason'))}<tbody>{rows}</tbody></table>"
+
+
+@lru_cache(maxsize=16384)
+def _score_row(info: MetricInfo, name: str, value: float | None, status: str, reason: str) -> str:
+    """One row of a sample's score table; the same score recurs across samples, so it is kept."""
+    shown = fmt(info, value) if value is not None else "n/a"
+    css = "ok" if status == "ok" else ("undefined" if status == "undefined" else "status-error")
+    return (f"<tr><td>{esc(name)}</td><td class=\"num\">{esc(shown)}</td>"
+            f"<td class=\"{css}\">{esc(status)}</td><td>{esc(reason)}</td></tr>")
 
 
 def _retrieved(chunks: list[dict[str, Any]] | None) -> str:
@@ -149,39 +165,16 @@ def _system_block(data: RunData, system: str, kind: str, row: dict[str, Any]) ->
     return "".join(parts) + "</div>"
 
 
-def _samples(data: RunData) -> str:
-    examples = data.examples()
-    table = data.by_example()
-    headline = data.headline()
-    kinds = data.kinds
-    parts = []
-    if len(examples) > MAX_EXAMPLES:
-        parts.append(f"<p>Showing the first {MAX_EXAMPLES} of {len(examples)} examples; see samples.jsonl.</p>")
-    for example in examples[:MAX_EXAMPLES]:
-        rows = table[example["id"]]
-        marks = []
-        for system in data.systems:
-            score = rows.get(system, {}).get("scores", {}).get(headline or "", {})
-            if score.get("status") == "ok" and score.get("value") is not None:
-                marks.append(f"{system} {data.fmt(headline or '', score['value'])}")
-        short = _clip(example.get("input"), 120).split("\n")[0]
-        summary = (f"<summary><b>{esc(example['id'])}</b> {esc(short)} "
-                   f'<span class="counts">{esc(" · ".join(marks))}</span></summary>')
-        body = [f"<p><b>Input</b></p><pre>{esc(_clip(example.get('input'), MAX_OUTPUT_CHARS))}</pre>"]
-        if example.get("reference") is not None:
-            body.append(f"<p><b>Reference</b></p><pre>{esc(example['reference'])}</pre>")
-        facts_ = [("tags", ", ".join(map(str, example.get("tags") or []))),
-                  ("reference doc ids", ", ".join(map(str, example.get("reference_doc_ids") or [])))]
-        body += [f'<p class="counts">{esc(k)}: {esc(v)}</p>' for k, v in facts_ if v]
-        body += [_system_block(data, s, kinds.get(s, "?"), rows[s]) for s in data.systems if s in rows]
-        parts.append(f'<details id="ex-{esc(example["id"])}">{summary}{"".join(body)}</details>')
-    return "".join(parts) or "<p>No samples.</p>"
-
-
 def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None,
-                decision: str | None = None) -> str:
-    """The whole report as one string; `charts` are (title, PNG bytes); `decision` is the
-    Decision section's HTML (harness.decision, escaped there), placed first after the facts."""
+                samples: str | None = None, decision: str | None = None, decision_css: str = "") -> str:
+    """The whole report as one string; `charts` are (title, PNG bytes). `samples` is the Samples
+    section (see harness.report.pages: the first page and links to the others); without it every
+    example is rendered here. `decision` is the Decision section's HTML (harness.decision, escaped
+    there), placed first after the facts, with its styles `decision_css`."""
+    if samples is None:
+        from harness.report.pages import write_sample_pages
+
+        samples = write_sample_pages(data, data.rows(), None).section()
     title = f"Run report: {data.header.suite.name}"
     description = data.header.suite.description
     nav = ([("decision", "Decision")] if decision else []) + NAV
@@ -193,12 +186,12 @@ def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str 
         '<h2 id="results">Results</h2>', _results(data),
         '<h2 id="tags">By tag</h2>', _tags(data),
         '<h2 id="charts">Charts</h2>', _charts(charts, chart_note),
-        '<h2 id="samples">Samples</h2>', _samples(data),
+        '<h2 id="samples">Samples</h2>', samples,
     ]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{esc(title)}</title><style>{CSS}{decision_css}</style></head><body>"
         + "".join(body) + "</body></html>\n"
     )

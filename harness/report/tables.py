@@ -10,7 +10,6 @@ from typing import Any
 from harness.report.data import RunData
 
 BEST = "★"
-TAG_METRICS_LIMIT = 8
 
 
 def md(text: Any) -> str:
@@ -35,6 +34,7 @@ def facts(data: RunData) -> list[tuple[str, str]]:
         ("Dataset", f"{n_test} test / {n_train} train examples"),
         ("Models", ", ".join(models) or "none"),
         ("Judge", str(h.judge.model or "offline / none")),
+        *(("Faithfulness judge", text) for text in judge_lines(data)),
         ("Run", f"{h.run_id} from {h.started_at} to {h.ended_at or 'unfinished'}"),
         ("Git commit", commit),
     ]
@@ -77,10 +77,49 @@ def direction_note(data: RunData) -> str:
     return note
 
 
+SYSTEM_COLUMNS = ["system", "kind", "model", "samples", "errors", "latency p50 / p95 (s)", "retried",
+                  "tokens in", "tokens out", "cost (USD)"]
+
+
 def system_rows(data: RunData) -> list[list[str]]:
+    """One row per system, in SYSTEM_COLUMNS order. Latency is the system's own time per successful
+    sample (harness.report.latency); `retried`: samples whose call took more than one attempt;
+    tokens and cost are totals over the run's samples."""
     models = {s: str(c.get("model") or c.get("model_name") or "") for s, c in data.header.systems.items()}
     counts, errors = data.sample_counts(), data.errors()
-    return [[s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0))] for s in data.systems]
+    latency = data.stats.latency  # gathered in the one pass over the samples
+    return [
+        [s, data.kinds[s], models.get(s, ""), str(counts.get(s, 0)), str(errors.get(s, 0)),
+         latency.p50_p95(s), latency.retried_text(s),
+         _total(data, s, "tokens_in", "{:,.0f}"), _total(data, s, "tokens_out", "{:,.0f}"), _total(data, s, "cost_usd", "{:.4g}")]
+        for s in data.systems
+    ]  # fmt: skip
+
+
+def _total(data: RunData, system: str, metric: str, pattern: str) -> str:
+    """The sum over ok scores, with how many samples it leaves out; n/a when nothing was reported."""
+    cell = data.tally.cells.get((system, metric))
+    if cell is None or not cell.n:
+        return "n/a"
+    missing = cell.n_undefined + cell.n_error
+    return pattern.format(sum(cell.values)) + (f" ({missing} without a value)" if missing else "")
+
+
+def judge_lines(data: RunData) -> list[str]:
+    """Which judge scored faithfulness, and how well it agrees with human labels (measured by the
+    harness's own benchmark), so a reader knows how far to trust that column."""
+    lines = []
+    for name, detail in data.stats.judges.items():  # the first sample naming each score's judge
+        label = f"{name}: {detail.get('judge')}" + (f" {detail['judge_version']}" if detail.get("judge_version") else "")
+        agreement = detail.get("agreement")
+        if agreement and agreement.get("auc") is not None:
+            low, high = (agreement.get("auc_ci95") or [None, None])[:2]
+            ci = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
+            label += f"; agreement with human labels: AUC {agreement['auc']:.2f}{ci}, n={agreement.get('n', '?')}"
+        else:
+            label += "; agreement with human labels not measured"
+        lines.append(label)
+    return lines
 
 
 def tag_table(data: RunData, metric: str) -> tuple[list[str], list[list[str]]]:
@@ -101,7 +140,8 @@ def result_groups(data: RunData) -> list[tuple[str, list[str]]]:
 
 
 def tag_metrics(data: RunData) -> list[str]:
-    return data.main_metrics()[:TAG_METRICS_LIMIT]
+    """Every quality metric gets its per-tag table: none is left out silently."""
+    return data.main_metrics()
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -125,7 +165,7 @@ def render_markdown(data: RunData, decision: str | None = None) -> str:
         lines += [decision.rstrip(), ""]
 
     lines += ["## Systems", ""]
-    lines += _table(["system", "kind", "model", "samples", "errors"], [[md(c) for c in r] for r in system_rows(data)])
+    lines += _table(SYSTEM_COLUMNS, [[md(c) for c in r] for r in system_rows(data)])
 
     lines += ["", "## Results", "", f"Mean [95% CI], counts. {direction_note(data)}. n/a: no defined value."]
     for title, metrics in result_groups(data):

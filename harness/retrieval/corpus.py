@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import ConfigError
+from harness.jsonl import JsonlError, iter_jsonl
 from harness.retrieval.config import CorpusConfig
 from harness.retrieval.htmltext import html_to_text
+from harness.suite.paths import resolve_in_folder
+from harness.textfile import TextFileError, read_text
 
 _KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
 
@@ -69,8 +72,7 @@ class Corpus:
 
 def load_corpus(config: CorpusConfig, base_dir: Path, *, where: str = "corpus") -> Corpus:
     """Read the corpus the config names; every unreadable file is reported together."""
-    path = Path(config.path).expanduser()
-    path = path if path.is_absolute() else base_dir / path
+    path = resolve_in_folder(base_dir, config.path, where=f"{where}.path")
     if not path.exists():
         raise ConfigError(f"not found: {path}", where=f"{where}.path")
     fmt = config.format
@@ -85,25 +87,37 @@ def load_corpus(config: CorpusConfig, base_dir: Path, *, where: str = "corpus") 
 
 
 def read_folder(folder: Path, include: list[str], where: str) -> list[Document]:
-    files = sorted({p for pattern in include for p in folder.glob(pattern) if p.is_file()})
+    """Files under `folder` matching `include`. Only files inside the folder are read: a symbolic
+    link that leads out of it (to a system file, say) is refused, not indexed."""
+    # broken links are listed too, so they are reported rather than skipped in silence
+    files = sorted({p for pattern in include for p in folder.glob(pattern) if p.is_file() or p.is_symlink()})
     if not files:
         patterns = ", ".join(include)
         raise ConfigError(f"the corpus is empty: no files in {folder} match {patterns}", where=f"{where}.path")
+    root = folder.resolve()
     documents, problems = [], []
     for file in files:
         doc_id = file.relative_to(folder).as_posix()
+        target = file.resolve()
+        if not target.is_relative_to(root):
+            problems.append(
+                f"{file}: a symbolic link to {target}, outside the corpus folder; copy the file into the folder instead"
+            )
+            continue
+        if not target.exists():
+            problems.append(f"{file}: a symbolic link to {target}, which does not exist")
+            continue
+        if not target.is_file():
+            continue  # a link to a folder inside the corpus: its files are matched on their own
         kind = _KINDS.get(file.suffix.lower())
         if kind is None:
             hint = " (convert PDFs to text first)" if file.suffix.lower() == ".pdf" else ""
-            problems.append(f"{doc_id}: unsupported file type {file.suffix or '(none)'}{hint}")
+            problems.append(f"{file}: unsupported file type {file.suffix or '(none)'}{hint}")
             continue
         try:
-            raw = file.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            problems.append(f"{doc_id}: not UTF-8 text ({error.reason} at byte {error.start})")
-            continue
-        except OSError as error:
-            problems.append(f"{doc_id}: cannot read ({error.strerror or error})")
+            raw = read_text(file)
+        except TextFileError as error:
+            problems.append(str(error))
             continue
         text, title = _parse(raw, kind)
         documents.append(Document(doc_id, text, title or file.stem, {"path": doc_id, "type": kind}))
@@ -125,37 +139,25 @@ def _parse(raw: str, kind: str) -> tuple[str, str | None]:
 def read_jsonl(path: Path, where: str) -> list[Document]:
     """One `{id, title, text, metadata}` object per line; `_id` is accepted for `id` (BEIR style)
     and other keys are kept as metadata."""
-    try:
-        lines = path.read_bytes().decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})", where=f"{where}.path") from None
-    except OSError as error:
-        raise ConfigError(f"{path.name}: cannot read ({error.strerror or error})", where=f"{where}.path") from None
     documents, problems = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"{path.name} line {number}: not valid JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{path.name} line {number}: expected an object")
-            continue
+    try:
+        records = list(iter_jsonl(path))
+    except JsonlError as error:
+        raise ConfigError(str(error), where=f"{where}.path") from None
+    for number, record in records:
         record = dict(record)
         doc_id = record.pop("id", None)
         doc_id = record.pop("_id", None) if doc_id is None else doc_id
         text = record.pop("text", None)
         if doc_id is None or str(doc_id) == "":
-            problems.append(f"{path.name} line {number}: missing 'id'")
+            problems.append(f"{path}:{number}: missing 'id'")
         elif not isinstance(text, str):
-            problems.append(f"{path.name} line {number}: 'text' must be a string")
+            problems.append(f"{path}:{number}: 'text' must be a string")
         else:
             title = record.pop("title", None) or None
             metadata = record.pop("metadata", None) or {}
             if not isinstance(metadata, dict):
-                problems.append(f"{path.name} line {number}: 'metadata' must be an object")
+                problems.append(f"{path}:{number}: 'metadata' must be an object")
                 continue
             documents.append(Document(str(doc_id), text, str(title) if title else None, {**record, **metadata}))
         if len(problems) >= 20:

@@ -35,7 +35,7 @@ def print_outcome(header: RunHeader, rows: list[SummaryRow], out: IO[str] | None
             for system in systems:
                 cells = "  ".join(f"{_cell(by_key.get((system, m))):>{CELL}}" for m in block)
                 print(f"{system:<{width}}  {cells}", file=out)
-    for warning in header.warnings + header.degraded:
+    for warning in header.warnings:
         print(f"warning: {warning}", file=out)
 
 

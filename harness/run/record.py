@@ -7,6 +7,7 @@ each metric's direction and unit; version-1 headers are upgraded on read (`upgra
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -20,7 +21,15 @@ RunStatus = Literal["running", "complete", "interrupted", "failed"]
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """UTC time to the second (ISO 8601); made once per second, as every sample asks for it."""
+    global _last
+    second = int(time.time())
+    if second != _last[0]:
+        _last = (second, datetime.fromtimestamp(second, timezone.utc).isoformat(timespec="seconds"))
+    return _last[1]
+
+
+_last: tuple[int, str] = (-1, "")
 
 
 class Record(BaseModel):
@@ -83,6 +92,7 @@ class RunHeader(BaseModel):
         default_factory=dict, description="Per score name: which way is better, unit, group."
     )
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    judge_endpoint: dict[str, Any] | None = Field(None, description="Where judge calls go (never a secret).")
     settings: Settings = Field(default_factory=Settings)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     started_at: str = Field(default_factory=now)
@@ -106,6 +116,19 @@ class RunHeader(BaseModel):
 
     def kind(self, system: str) -> str:
         return str(self.systems.get(system, {}).get("kind", "unknown"))
+
+    def unusable(self) -> list[str]:
+        """Why the numbers of this run should not be used (empty when they can): too many
+        samples failed, or a judge broke. Everything is still written; `harness run` exits 3."""
+        reasons = []
+        done, errors, limit = self.counts.done, self.counts.errors, self.settings.max_error_rate
+        if done and errors / done > limit:
+            reasons.append(
+                f"{errors} of {done} samples failed ({errors / done:.0%}), above settings.max_error_rate "
+                f"{limit:.0%}; the reasons are in samples.jsonl and the report"
+            )
+        reasons += self.degraded
+        return reasons
 
 
 class Sample(BaseModel):

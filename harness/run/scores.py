@@ -131,7 +131,7 @@ def scores_of(view: Any) -> ScoreSet:
         systems={name: dict(config) for name, config in header.systems.items()},
         metric_configs=list(header.metrics),
         metric_info=dict(header.metric_info),
-        judge=header.judge.model_dump(mode="json"),
+        judge=header.judge.model_dump(mode="json") | ({"endpoint": header.judge_endpoint} if header.judge_endpoint else {}),
         git=header.git.model_dump(),
         created_at=header.ended_at or header.started_at,
         degraded=list(header.degraded),

@@ -128,7 +128,9 @@ class RunTally:
         rank = {name: i for i, name in enumerate(system_order)}
         rows = []
         for (system, metric), cell in self.cells.items():
-            data = np.frombuffer(cell.values, dtype=np.float64) if cell.n else np.zeros(0)
+            # sorted: the figures depend on which values a run holds, not on the order its samples
+            # finished (concurrency, or a resume, changes that order; the bootstrap would follow it)
+            data = np.sort(np.frombuffer(cell.values, dtype=np.float64)) if cell.n else np.zeros(0)
             low, high = bootstrap_ci(data, samples=samples, confidence=confidence, seed=seed)
             rows.append(SummaryRow(
                 system=system, metric=metric, mean=float(data.mean()) if cell.n else None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pydantic import ValidationError
 
@@ -24,6 +24,9 @@ from harness.run.record import RunHeader, Sample, upgrade_header
 from harness.run.summary import SUMMARY, RunTally, SummaryRow, read_summary
 from harness.run.writer import HEADER, SAMPLES
 from harness.types import MetricInfo
+
+if TYPE_CHECKING:
+    from harness.run.follow import SampleFollower
 
 
 @dataclass
@@ -54,6 +57,13 @@ class RunView:
             problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
             raise HarnessError(f"unreadable {HEADER}", where=str(path), problems=problems) from None
         return cls(path, header)
+
+    @staticmethod
+    def follow(path: str | Path) -> "SampleFollower":
+        """The samples of a run that is still being written, a batch at a time (`new_rows()`)."""
+        from harness.run.follow import SampleFollower
+
+        return SampleFollower(Path(path) / SAMPLES)
 
     # -- samples ---------------------------------------------------------------------------
     def rows(self) -> Iterator[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import IO, Any
 from harness.errors import HarnessError
 from harness.run.record import RunHeader, Sample
 from harness.run.summary import SUMMARY, SummaryRow, to_csv
+from harness.secrets import scrub
 
 HEADER = "run.json"
 SAMPLES = "samples.jsonl"
@@ -66,7 +67,7 @@ class RunWriter:
         return writer
 
     def write_header(self, header: RunHeader) -> None:
-        self._atomic_write(HEADER, header.model_dump_json(indent=2))
+        self._atomic_write(HEADER, scrub(header.model_dump_json(indent=2)))
 
     def write_summary(self, rows: list[SummaryRow]) -> None:
         self._atomic_write(SUMMARY, to_csv(rows))
@@ -79,7 +80,9 @@ class RunWriter:
     def append(self, sample: Sample) -> None:
         if self._samples is None:
             self._samples = (self.path / SAMPLES).open("a", encoding="utf-8")
-        self._samples.write(sample.model_dump_json() + "\n")
+        # every string a system or provider produced passes the scrubber: an error body that
+        # echoes an API key must not reach the disk
+        self._samples.write(scrub(sample.model_dump_json()) + "\n")
         self._samples.flush()
 
     def repair(self) -> int:

@@ -19,8 +19,11 @@ from pydantic import ValidationError
 from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
+from harness.suite.env_vars import expand_env_vars
 from harness.suite.model import Suite, build_suite_model
+from harness.suite.paths import escape_problem
 from harness.systems import load_system_kinds
+from harness.textfile import TextFileError, read_text
 
 
 @lru_cache(maxsize=1)
@@ -44,20 +47,48 @@ def load_suite(
     path = Path(path)
     if not path.is_file():
         raise SuiteError("suite file not found" if not path.exists() else "not a file", where=str(path))
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        text = read_text(path)
+    except TextFileError as error:
+        raise SuiteError(error.message, where=error.where) from None
+    try:
+        raw = yaml.load(text, Loader=_SuiteYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(error, "problem", None) or str(error)
         raise SuiteError(f"malformed YAML: {problem}", where=where) from None
+    if raw is None:
+        raise SuiteError("the file is empty; a suite needs at least name, dataset and systems", where=str(path))
     if not isinstance(raw, dict):
-        raise SuiteError("the file must hold a mapping (name, dataset, systems, ...)", where=str(path))
+        kind = "a list" if isinstance(raw, list) else f"a single {type(raw).__name__} value"
+        raise SuiteError(f"the file must hold a mapping (name, dataset, systems, ...), not {kind}", where=str(path))
     suite = parse_suite(raw, base_dir=path.resolve().parent, where=str(path), model=model, judge_model=judge_model)
     suite._path = path.resolve()
     suite._content_hash = hashlib.sha256(text.encode()).hexdigest()
     return suite
+
+
+class _SuiteYamlLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last silently,
+    so a second system under the same name would replace the first unnoticed)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` then explicit keys is an override, not a duplicate
+            key = self.construct_object(key_node, deep=True)
+            try:
+                seen_at = first.get(key)
+            except TypeError:
+                continue  # an unhashable key: the base constructor reports it
+            if seen_at is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {seen_at + 1})", key_node.start_mark
+                )
+            first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_suite(
@@ -70,7 +101,7 @@ def parse_suite(
 ) -> Suite:
     """Validate an already-parsed suite mapping (the Python API uses this directly)."""
     raw = copy.deepcopy(raw)
-    problems: list[str] = []
+    problems: list[str] = expand_env_vars(raw)  # ${VAR} from the environment (harness.suite.env_vars)
     systems = raw.get("systems")
     if isinstance(systems, dict):
         raw["systems"] = _expand_sweeps(systems, problems)
@@ -109,6 +140,7 @@ def _expand_sweeps(systems: dict[str, Any], problems: list[str]) -> dict[str, An
             isinstance(v, list) and v for v in sweep.values()
         ):
             problems.append(f"systems.{name}.sweep: must map parameter names to non-empty lists of values")
+            out[name] = config  # still validated, without the sweep, so no other error follows from this one
             continue
         keys = list(sweep)
         for values in itertools.product(*(sweep[k] for k in keys)):
@@ -207,12 +239,14 @@ def _check_answer_format(suite: Suite, where: str) -> None:
     fmt = suite.answer_format
     if fmt is None or not isinstance(fmt.json_schema, str):
         return
+    if problem := escape_problem(suite.base_dir, fmt.json_schema):
+        raise SuiteError(f"answer_format.schema: {problem}", where=where)
     schema_path = suite.resolve(fmt.json_schema)
     try:
-        fmt.json_schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SuiteError(f"answer_format.schema: file not found: {schema_path}", where=where) from None
+        fmt.json_schema = json.loads(read_text(schema_path))
+    except TextFileError as error:
+        raise SuiteError(f"answer_format.schema: {error}", where=where) from None
     except json.JSONDecodeError as error:
         raise SuiteError(
-            f"answer_format.schema: {schema_path} is not JSON (line {error.lineno}: {error.msg})", where=where
+            f"answer_format.schema: {schema_path}:{error.lineno}:{error.colno}: not JSON ({error.msg})", where=where
         ) from None

@@ -17,6 +17,7 @@ from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
 from harness.gateway.scripted import ScriptedModelSpec
 from harness.retrieval.config import CorpusConfig, RetrievalConfig
+from harness.suite.paths import resolve_in_folder
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+\[\]-]*$"
 
@@ -39,6 +40,11 @@ class FieldMap(Strict):
     reference_contexts: str | None = "reference_contexts"
     tags: str | None = "tags"
     split: str | None = "split"
+    answerable: str | None = Field(
+        "answerable",
+        description="Column saying whether the question can be answered (true/false, yes/no, 1/0); "
+        "false marks it unanswerable: correctness metrics skip it, the abstention metrics score it.",
+    )
 
 
 class DatasetSource(Strict):
@@ -71,13 +77,24 @@ class DatasetConfig(DatasetSource):
 
 
 class AnswerFormat(Strict):
-    """The answer format systems are asked for. `schema` is a JSON Schema (inline or a file path)."""
+    """The answer format systems are asked for. `schema` is a JSON Schema (inline, a boolean, or a
+    file path); `draft` is the draft a schema without `$schema` is read as."""
 
-    json_schema: dict[str, Any] | str | None = Field(None, alias="schema")
+    json_schema: dict[str, Any] | bool | str | None = Field(None, alias="schema")
+    draft: Literal["4", "6", "7", "2019-09", "2020-12"] = Field(
+        "2020-12", description="JSON Schema draft for a schema without $schema (4, 6, 7, 2019-09, 2020-12)."
+    )
     instructions: str | None = Field(
         None, description="Text a prompt can include as {{format_instructions}}."
     )
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("draft", mode="before")
+    @classmethod
+    def _canonical_draft(cls, value: Any) -> str:
+        from harness.metrics.schema_dialect import normalise_draft
+
+        return normalise_draft(value)
 
 
 class Defaults(Strict):
@@ -95,6 +112,10 @@ class Settings(Strict):
     seed: int = 0
     bootstrap_samples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    max_error_rate: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="Above this share of error samples the run is unusable: `harness run` exits 3.",
+    )
 
 
 class JudgeConfig(Strict):
@@ -154,10 +175,9 @@ class SuiteBase(Strict):
     def content_hash(self) -> str:
         return self._content_hash
 
-    def resolve(self, relative: str | Path) -> Path:
-        """Paths in a suite file are relative to the suite file's folder."""
-        path = Path(relative).expanduser()
-        return path if path.is_absolute() else (self._base_dir / path)
+    def resolve(self, relative: str | Path, *, where: str = "suite") -> Path:
+        """Paths in a suite file are relative to the suite file's folder and may not leave it."""
+        return resolve_in_folder(self._base_dir, relative, where=where)
 
     @field_validator("systems", check_fields=False)
     @classmethod

@@ -98,7 +98,7 @@ class FakeOpenAI:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> "FakeOpenAI":
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -130,6 +130,18 @@ class FakeOpenAI:
         if isinstance(result, Reply):
             return result
         return Reply(body=chat_completion(result, (request.body or {}).get("model") or self.model))
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's 5 drops connections when many clients open at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout, a killed run) is not a server error worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:

@@ -3,10 +3,12 @@
 Two judges, chosen by `judge` (default `auto`: the LLM judge when the suite has a judge model,
 else the offline judge):
 - `llm`: ragas Faithfulness (statements, then verdicts) through the gateway; see llm_judge.py.
-- `offline`: no LLM; claims checked by numbers, names, negation, content words and embedding
-  similarity; see offline.py.
-Every score's detail names the judge and its version. Undefined when the response has no
-contexts ("no contexts") or the answer has no claims ("no claims").
+- `offline`: no LLM; evidence signals (embedding similarity, numbers, names, negation, whether
+  the answer addresses the question) combined by a model fitted on hand-labelled cases; see
+  offline.py. `offline: {version: offline-v1}` brings back the earlier rule-based judge.
+Every score's detail names the judge, its version and its measured agreement with human labels
+(agreement.json, written by benchmarks/bench_offline_judge.py; None where not measured).
+Undefined when the response has no contexts ("no contexts") or the answer has no claims ("no claims").
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pydantic import Field
 from harness.errors import ConfigError
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.metrics.extract import answer_text
+from harness.metrics.faithfulness.agreement import agreement_for
 from harness.metrics.faithfulness.offline import OfflineJudge, OfflineJudgeSettings
+from harness.metrics.faithfulness.offline_v1 import OfflineJudgeV1
 from harness.types import Example, Response, Score
 
 __all__ = ["Faithfulness", "FaithfulnessConfig", "OfflineJudge", "OfflineJudgeSettings"]
@@ -55,7 +59,15 @@ class Faithfulness(Metric):
             async def embed(texts: list[str]):
                 return await gateway.embed(embedding_model, texts)
 
-            self.offline = OfflineJudge(config.offline, embed if embedding_model else None)
+            if config.offline.version == "offline-v1":
+                self.offline = OfflineJudgeV1(config.offline, embed if embedding_model else None)
+            elif not embedding_model:
+                raise ConfigError(
+                    "faithfulness: the offline judge offline-v2 needs offline.embedding_model; "
+                    "set offline.version: offline-v1 for the lexical-only judge"
+                )
+            else:
+                self.offline = OfflineJudge(config.offline, embed)
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         name = self.config.name
@@ -68,13 +80,22 @@ class Faithfulness(Metric):
         if self.llm is not None:
             score = await self.llm.faithfulness(name, example.input, answer, contexts)
             score.detail["source"] = source
+            score.detail["agreement"] = agreement_for("llm", score.detail.get("judge_version"))
             return [score]
-        assert self.offline is not None
+        judge = self.offline
+        assert judge is not None
+        version = "offline-v1" if isinstance(judge, OfflineJudgeV1) else "offline-v2"
         try:
-            verdict = await self.offline.judge(answer, contexts)
+            if isinstance(judge, OfflineJudgeV1):
+                verdict = await judge.judge(answer, contexts)
+            else:
+                verdict = await judge.judge(example.input, answer, contexts)
         except Exception as error:  # noqa: BLE001 - an embedding failure is this score's error
-            return [Score.failed(name, f"offline judge failed: {type(error).__name__}: {error}", judge_id=self.offline.judge_id)]
-        detail = {**self.offline.detail(verdict), "source": source}
+            return [Score.failed(
+                name, f"offline judge failed: {type(error).__name__}: {error}",
+                judge="offline", judge_id=judge.judge_id, judge_version=version, agreement=agreement_for("offline", version),
+            )]  # fmt: skip
+        detail = {**judge.detail(verdict), "source": source, "agreement": agreement_for("offline", version)}
         if verdict.value is None:
             return [Score.undefined(name, verdict.reason or "no claims", **detail)]
         return [finite_or_error(name, verdict.value, **detail)]

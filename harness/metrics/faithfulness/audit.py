@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics.base import MetricContext
+from harness.secrets import scrub
 
 AUDIT_FILE = "judge_audit.jsonl"
 
@@ -32,6 +33,7 @@ class AuditTrail:
         call_id = hashlib.sha256(f"{time.time_ns()}\0{prompt}".encode()).hexdigest()[:16]
         if self.path is not None:
             line = json.dumps({"call_id": call_id, "time": time.time(), **entry}, ensure_ascii=False, default=str)
+            line = scrub(line)  # a judge reply or error may echo a key; the line is JSON either way
             with self._lock, self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
         return call_id

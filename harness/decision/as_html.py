@@ -1,22 +1,23 @@
 """The Decision section as an HTML fragment: report.html's first section, and the run viewer's.
 
 Formatting only. Every string that came from the run (system names, tags, example ids, the
-sentences that quote them) is escaped; example ids link to the per-sample view (`#ex-<id>`).
-Charts are PNG data URIs, so the fragment needs no file and no script.
+sentences that quote them) is escaped; example ids link to the per-sample view (`#ex-<id>`, or
+where the caller says). Charts are PNG data URIs and styles are classes (`CSS`, included by the
+page), so the fragment needs no file, no script and no inline style.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from harness.decision.attribution import BUCKETS, COLOURS
 from harness.decision.effects import EFFECTS, num
 from harness.decision.model import Decision, Effect
 from harness.decision.power import describe as describe_power
-from harness.decision.render_md import MARKS, ROLE_LABELS, price_sources
+from harness.decision.as_markdown import MARKS, ROLE_LABELS, price_sources
 
 MAX_IDS = 200
 CSS = """
@@ -24,7 +25,7 @@ CSS = """
 .decision .better{color:#2e7d32}.decision .worse{color:#b71c1c}.decision .no_difference,.decision .too_few{color:#616161}
 .decision .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}
 .decision ul.ids{margin:2px 0 8px}.decision .ids a{margin-right:6px}
-"""
+""" + "".join(f".decision .b-{key}{{background:{colour}}}" for key, colour in COLOURS.items()) + "\n"
 
 
 def esc(value: Any) -> str:
@@ -49,24 +50,31 @@ def _effect_cell(effect: Effect | None) -> str:
     return f'<span class="{esc(effect.verdict)}" title="{esc(effect.text)}">{esc(text)}</span>'
 
 
-def example_links(ids: list[str], limit: int = MAX_IDS) -> str:
-    links = " ".join(f'<a href="#ex-{esc(quote(i, safe=""))}">{esc(i)}</a>' for i in ids[:limit])
+def same_page(example_id: str) -> str:
+    return "#ex-" + quote(example_id, safe="")
+
+
+def example_links(ids: list[str], href: Callable[[str], str] = same_page, limit: int = MAX_IDS) -> str:
+    links = " ".join(f'<a href="{esc(href(i))}">{esc(i)}</a>' for i in ids[:limit])
     return links + (f" … and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def render_html(decision: Decision, charts: list[tuple[str, str, bytes]] | None = None) -> str:
-    """`charts`: (key, title, PNG bytes) from harness.decision.charts.render_charts."""
+def render_html(decision: Decision, charts: list[tuple[str, str, bytes]] | None = None,
+                href: Callable[[str], str] = same_page) -> str:
+    """`charts`: (key, title, PNG bytes) from harness.decision.charts.render_charts; `href`: where
+    an example id links to (its block on report.html or on one of report_pages/). The fragment
+    has no inline style: its page includes `CSS`."""
     figures = {key: (title, png) for key, title, png in (charts or [])}
     rec = decision.recommendation
-    parts = ['<section class="decision" id="decision">', f"<style>{CSS}</style>", '<h2>Decision</h2>',
+    parts = ['<section class="decision" id="decision">', '<h2>Decision</h2>',
              f'<div class="recommendation"><p><b>Recommendation.</b> {esc(rec.text)}</p></div>']
     if rec.evidence:
         parts.append("<p><b>Evidence</b></p>" + _list(rec.evidence))
     if rec.caveats:
         parts.append("<p><b>Caveats</b></p>" + _list(rec.caveats))
     parts.append(_list(decision.notes))
-    parts += [_roles(decision), _effects(decision), _attribution(decision, figures.get("attribution")),
-              _matrix(decision), _costs(decision, figures.get("break_even")), _freshness(decision), _power(decision)]
+    parts += [_roles(decision), _effects(decision), _attribution(decision, figures.get("attribution"), href),
+              _matrix(decision), _costs(decision, figures.get("break_even")), _freshness(decision, href), _power(decision)]
     parts.append("</section>")
     return "".join(parts)
 
@@ -108,7 +116,7 @@ def _effects(d: Decision) -> str:
     return "".join(out)
 
 
-def _attribution(d: Decision, figure: tuple[str, bytes] | None) -> str:
+def _attribution(d: Decision, figure: tuple[str, bytes] | None, href: Callable[[str], str]) -> str:
     if not d.attribution:
         return ""
     keys = [k for k in BUCKETS if any(b.key == k and b.count for a in d.attribution for b in a.buckets)]
@@ -129,8 +137,8 @@ def _attribution(d: Decision, figure: tuple[str, bytes] | None) -> str:
            "retrieval misses use the reference documents, the oracle splits the rest. Ids link to the samples.</p>",
            _table(head, rows), _figure(figure)]
     for a in d.attribution:
-        items = [f'<li><span class="swatch" style="background:{COLOURS[b.key]}"></span>{esc(b.label)} ({b.count}): '
-                 f'<span class="ids">{example_links(b.ids)}</span></li>' for b in a.buckets if b.key != "correct" and b.count]
+        items = [f'<li><span class="swatch b-{esc(b.key)}"></span>{esc(b.label)} ({b.count}): '
+                 f'<span class="ids">{example_links(b.ids, href)}</span></li>' for b in a.buckets if b.key != "correct" and b.count]
         if items:
             out.append(f"<details><summary>{esc(a.system)}: example ids per bucket</summary>"
                        f'<ul class="ids">{"".join(items)}</ul></details>')
@@ -185,18 +193,18 @@ def _costs(d: Decision, figure: tuple[str, bytes] | None) -> str:
             + _list(notes) + _figure(figure))
 
 
-def _freshness(d: Decision) -> str:
+def _freshness(d: Decision, href: Callable[[str], str]) -> str:
     f = d.freshness
     title = '<h3 id="decision-freshness">Freshness</h3>'
     if f is None:
         return title + ("<p>The suite declares no <code>updates:</code>, so how each approach copes with changed facts "
                         "is not measured.</p>")
     rows = [[esc(r.system), "yes" if r.reindexed else "no", esc(r.n_changed), esc(num(r.before)), esc(num(r.after)),
-             _effect_cell(r.loss), esc(r.stale) + (f" ({example_links(r.stale_ids)})" if r.stale_ids else ""),
+             _effect_cell(r.loss), esc(r.stale) + (f" ({example_links(r.stale_ids, href)})" if r.stale_ids else ""),
              esc(num(r.unchanged_after)) if r.n_unchanged else "–"] for r in f.rows]
     head = ["system", "re-indexed", "n", "before", "after", "after − before [CI]", "still old fact", "unchanged after"]
     intro = (f"<p>After the update to <code>{esc(f.corpus)}</code>: {len(f.changed)} changed and {len(f.unchanged)} "
-             f"unchanged example(s). Changed: {example_links(f.changed)}</p>")
+             f"unchanged example(s). Changed: {example_links(f.changed, href)}</p>")
     return title + intro + _table(head, rows) + _list([r.text for r in f.rows] + f.notes)
 
 

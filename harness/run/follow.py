@@ -1,0 +1,64 @@
+"""Reading a run while it is written: the samples appended since the last look.
+
+The same rules as `RunView` (this is its live twin, used by the process that writes reports
+and store rows beside a running `harness run`): blank lines skipped, a (system, example) pair
+seen before skipped and counted, an unfinished last line left for the next look (and never
+read at the end, like a torn line), anything else unreadable an error naming `file:line`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from harness.errors import HarnessError
+
+
+class SampleFollower:
+    """New complete lines of a samples.jsonl being appended to, parsed and checked as `RunView`
+    reads them: blank lines skipped, a pair seen before skipped, an unfinished last line left
+    for later (and skipped at the end, like a torn line), anything else unreadable an error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.rest = b""
+        self.number = 0
+        self.seen: dict[str, set[str]] = {}  # system -> example ids (one string object per id)
+        self.ids: dict[str, str] = {}
+        self.duplicates = 0
+
+    def new_rows(self) -> Iterator[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        self.offset += len(data)
+        *lines, self.rest = (self.rest + data).split(b"\n")
+        for raw in lines:
+            self.number += 1
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise HarnessError(f"not a JSON line ({error})", where=f"{self.path}:{self.number}") from None
+            if not isinstance(row, dict) or not isinstance(row.get("system"), str) \
+                    or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
+                raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
+            example_id = str(row["example"]["id"])
+            example_id = self.ids.setdefault(example_id, example_id)
+            if isinstance(row["example"]["id"], str):
+                row["example"]["id"] = example_id  # one string per id, whoever keeps it
+            seen = self.seen.setdefault(row["system"], set())
+            if example_id in seen:
+                self.duplicates += 1
+                continue
+            seen.add(example_id)
+            yield row

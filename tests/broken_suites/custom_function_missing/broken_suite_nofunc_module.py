@@ -1,0 +1,2 @@
+def reply(example):
+    return 'x'

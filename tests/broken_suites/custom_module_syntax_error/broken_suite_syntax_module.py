@@ -1,0 +1,2 @@
+def answer(example)
+    return 'x'
