@@ -58,17 +58,10 @@ class ChartWorker:
         if not self.sent:
             self.stop()
             return None
-        try:
-            out, _ = self.process.communicate(timeout=600)
-        except (OSError, subprocess.SubprocessError, ValueError):
-            self.process.kill()
-            self.stop()
-            return None
-        try:
-            answer = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
-        except json.JSONDecodeError:
-            answer = None
-        if self.process.returncode != 0 or not isinstance(answer, dict):
+        from harness.report.child import last_answer
+
+        answer = last_answer(self.process, None, timeout=600)
+        if answer is None:
             return None
         if answer.get("missing"):
             return [], str(answer["missing"])
@@ -79,19 +72,9 @@ class ChartWorker:
 
     def stop(self) -> None:
         """End the worker without charts (a run that failed, or reports that were not wanted)."""
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        from harness.report.child import stop_child
+
+        stop_child(self.process)
 
 
 def _serve(stdin: IO[str], stdout: IO[str]) -> int:

@@ -97,17 +97,10 @@ class ReportFollower:
 
     def finish(self, *, charts: bool = True, timeout: float = 900) -> list[Path] | None:
         """Tell the follower the run is written; the report files it wrote, or None if it failed."""
-        try:
-            out, _ = self.process.communicate(json.dumps({"charts": charts}) + "\n", timeout=timeout)
-        except (OSError, subprocess.SubprocessError, ValueError):
-            self.process.kill()
-            self.stop()
-            return None
-        try:
-            answer = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
-        except json.JSONDecodeError:
-            answer = None
-        if self.process.returncode != 0 or not isinstance(answer, dict) or "written" not in answer:
+        from harness.report.child import last_answer
+
+        answer = last_answer(self.process, json.dumps({"charts": charts}) + "\n", timeout=timeout)
+        if answer is None or "written" not in answer:
             return None
         if answer.get("stored") and self.run_dir is not None:
             from harness.store import mark_registered
@@ -117,19 +110,9 @@ class ReportFollower:
 
     def stop(self) -> None:
         """Abandon the reports (a run that failed before its end, or `finish` that failed)."""
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None and not stream.closed:
-                stream.close()
+        from harness.report.child import stop_child
+
+        stop_child(self.process)
 
 
 def _serve(stdin: IO[str], *, store_only: bool = False) -> dict[str, Any] | None:
