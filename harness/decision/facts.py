@@ -49,6 +49,8 @@ class RunFacts:
     variants: dict[str, str] = field(default_factory=dict)  # updated-phase variant -> original
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     cost: CostConfig = field(default_factory=CostConfig)
+    # (system, metric) -> id -> ok value, built on first use: every effect, tag and bucket reads these
+    _tables: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def main_systems(self) -> list[str]:
@@ -62,9 +64,14 @@ class RunFacts:
         return self.header.kind(system)
 
     def values(self, system: str, metric: str, ids: list[str] | None = None) -> dict[str, float]:
-        found = self.outcomes.get(system, {})
-        keys = found if ids is None else [i for i in ids if i in found]
-        return {i: found[i].values[metric] for i in keys if metric in found[i].values}
+        """Example id -> `ok` value of `metric` for `system` (only `ids`, in their order, when given).
+        The whole table is shared: callers must not change it."""
+        table = self._tables.get((system, metric))
+        if table is None:
+            found = self.outcomes.get(system, {})
+            table = self._tables[(system, metric)] = {
+                i: o.values[metric] for i, o in found.items() if metric in o.values}
+        return table if ids is None else {i: table[i] for i in ids if i in table}
 
     def mean(self, system: str, metric: str, ids: list[str] | None = None) -> float | None:
         values = self.values(system, metric, ids)
