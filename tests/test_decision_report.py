@@ -126,6 +126,25 @@ def test_decide_with_a_suite_file_overrides_the_goals(report_run, tmp_path, caps
     assert "decision.must.0" in capsys.readouterr().err
 
 
+def test_a_goals_file_keeps_what_it_does_not_say_and_names_only_systems_of_the_run(tmp_path, capsys):
+    from decision_runs import binary_run
+
+    run = binary_run(tmp_path / "run", {"base": [0, 1] * 10, "rag": [1] * 20},
+                     cost={"prices": {"scripted/x": {"usd_per_query": 0.002}}})
+    goals = tmp_path / "goals.yaml"
+    goals.write_text("decision:\n  correctness: contains_answer\n")
+    assert main(["decide", str(run), "--suite", str(goals), "--json"]) == 0
+    costs = json.loads(capsys.readouterr().out)["costs"]["systems"]
+    assert [c["usd_per_query"] for c in costs] == [0.002, 0.002]  # the recorded prices, not none at all
+    goals.write_text("decision:\n  base: nosuch\n  candidates: [rag, gone]\n")
+    assert main(["decide", str(run), "--suite", str(goals)]) == 2
+    err = capsys.readouterr().err
+    assert "decision.base: no system named 'nosuch'" in err and "decision.candidates[1]: no system named 'gone'" in err
+    goals.write_text("name: only a name\n")
+    assert main(["decide", str(run), "--suite", str(goals)]) == 2
+    assert "neither a `decision:` nor a `cost:` section" in capsys.readouterr().err
+
+
 def test_notebook_gets_dataframes(report_run):
     tables = load_run(report_run).decision()
     assert tables.recommendation.startswith("Pick hybrid")

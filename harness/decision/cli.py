@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
     view = RunView.open(args.run_dir)
     decision_config, cost_config = load_sections(args.suite) if args.suite else (None, None)
+    if decision_config is not None:
+        check_names(decision_config, view, args.suite)
     decision = analyse(view, decision=decision_config, cost=cost_config)
     text = decision.model_dump_json(indent=2) + "\n" if args.json else render_markdown(decision)
     sys.stdout.write(text)
@@ -38,8 +40,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_names(config: Any, view: Any, where: str) -> None:
+    """Roles and candidates the file names must be systems of this run: a goal weighed against a
+    system that is not there would silently change what the recommendation compares."""
+    from harness.errors import HarnessError
+
+    known = set(view.header.systems)
+    problems = [f"{at}: no system named {name!r} in this run (it has {', '.join(sorted(known))})"
+                for at, name in config.named_systems().items() if name not in known]
+    if problems:
+        raise HarnessError(f"{len(problems)} problem(s) in the decision section", where=where, problems=problems)
+
+
 def load_sections(suite_path: str) -> tuple[Any, Any]:
-    """The `decision:` and `cost:` sections of a suite file, validated on their own."""
+    """The `decision:` and `cost:` sections of a suite file, validated on their own; None for a
+    section the file does not have (the run's recorded one is used)."""
     import yaml
     from pydantic import ValidationError
 
@@ -54,10 +69,12 @@ def load_sections(suite_path: str) -> tuple[Any, Any]:
     except yaml.YAMLError as error:
         raise HarnessError(f"malformed YAML: {error}", where=str(path)) from None
     raw = raw if isinstance(raw, dict) else {}
+    if raw.get("decision") is None and raw.get("cost") is None:
+        raise HarnessError("the file has neither a `decision:` nor a `cost:` section", where=str(path))
     found = []
     for key, model in (("decision", DecisionConfig), ("cost", CostConfig)):
         try:
-            found.append(model.model_validate(raw[key]) if raw.get(key) is not None else model())
+            found.append(model.model_validate(raw[key]) if raw.get(key) is not None else None)
         except ValidationError as error:
             problems = [f"{key}.{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}".replace(".: ", ": ")
                         for e in error.errors()]
