@@ -6,6 +6,7 @@ Only `ok` scores become values; `undefined` and `error` ones are counted where t
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -19,12 +20,13 @@ CORRECTNESS_ORDER = ["exact_match", "contains_answer", "field_accuracy", "factua
 FORMAT_ORDER = ["json_schema", "json_valid", "choice", "regex"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
-    """One system's answer to one example, reduced to what the analysis reads."""
+    """One system's answer to one example, reduced to what the analysis reads (one per sample is
+    held for the whole run, so it is kept small)."""
 
-    values: dict[str, float]
-    status: dict[str, str]
+    values: dict[str, float]  # the `ok` values
+    status: dict[str, str]  # the statuses other than `ok` (undefined, error)
     error: bool
     text: str
     retrieved: list[str] | None  # document ids in rank order; None: the system does not retrieve
@@ -160,14 +162,16 @@ EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
 def _outcome(response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool = True) -> Outcome:
     values, status = {}, {}
     for name, score in scores.items():
-        status[name] = str(score.get("status"))
-        if score.get("status") == "ok" and score.get("value") is not None:
+        state = score.get("status")
+        if state == "ok" and score.get("value") is not None:
             values[name] = float(score["value"])
+        elif state != "ok":
+            status[name] = sys.intern(str(state))
     retrieved = response.get("retrieved")
     doc_ids = None
     if retrieved is not None:
         ordered = sorted(retrieved, key=lambda c: c.get("rank") or 0)
-        doc_ids = list(dict.fromkeys(str(c.get("doc_id")) for c in ordered))
+        doc_ids = list(dict.fromkeys(sys.intern(str(c.get("doc_id"))) for c in ordered))  # shared, not per sample
     timings = response.get("timings") or {}
     usage = response.get("usage")
     metadata = response.get("metadata") or {}
