@@ -198,17 +198,15 @@ def _notes(comparison: Comparison) -> list[str]:
 
 def load_gate_config(suite_path: str | Path) -> GateConfig:
     """The `gate` section of a suite file, validated on its own (no registries, no dataset)."""
-    import yaml
     from pydantic import ValidationError
 
+    from harness.suite.yaml_file import read_suite_file
+
     path = Path(suite_path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise HarnessError(f"cannot read the suite file ({error.strerror}); pass --suite FILE", where=str(path)) from None
-    except yaml.YAMLError as error:
-        raise HarnessError(f"malformed YAML: {error}", where=str(path)) from None
-    gate = raw.get("gate") if isinstance(raw, dict) else None
+    if not path.is_file():
+        raise HarnessError("cannot read the suite file (no such file); pass --suite FILE", where=str(path))
+    raw, _ = read_suite_file(path)
+    gate = raw.get("gate")
     if gate is None:
         raise HarnessError(
             "the suite has no `gate:` section; add one, e.g. gate: {rules: [{metric: exact_match, max_drop: 0.02}]}",

@@ -55,20 +55,14 @@ def check_names(config: Any, view: Any, where: str) -> None:
 def load_sections(suite_path: str) -> tuple[Any, Any]:
     """The `decision:` and `cost:` sections of a suite file, validated on their own; None for a
     section the file does not have (the run's recorded one is used)."""
-    import yaml
     from pydantic import ValidationError
 
     from harness.errors import HarnessError
     from harness.suite.decision import CostConfig, DecisionConfig
+    from harness.suite.yaml_file import read_suite_file
 
     path = Path(suite_path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise HarnessError(f"cannot read the suite file ({error.strerror})", where=str(path)) from None
-    except yaml.YAMLError as error:
-        raise HarnessError(f"malformed YAML: {error}", where=str(path)) from None
-    raw = raw if isinstance(raw, dict) else {}
+    raw, _ = read_suite_file(path)
     if raw.get("decision") is None and raw.get("cost") is None:
         raise HarnessError("the file has neither a `decision:` nor a `cost:` section", where=str(path))
     found = []

@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from harness.errors import SuiteError
@@ -23,6 +22,7 @@ from harness.suite.env_vars import expand_env_vars
 from harness.suite.model import Suite, build_suite_model
 from harness.suite.paths import escape_problem
 from harness.systems import load_system_kinds
+from harness.suite.yaml_file import read_suite_file
 from harness.textfile import TextFileError, read_text
 
 
@@ -45,50 +45,13 @@ def load_suite(
 ) -> Suite:
     """Load and validate a suite file. `model`/`judge_model` override the file for this run."""
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError("suite file not found" if not path.exists() else "not a file", where=str(path))
-    try:
-        text = read_text(path)
-    except TextFileError as error:
-        raise SuiteError(error.message, where=error.where) from None
-    try:
-        raw = yaml.load(text, Loader=_SuiteYamlLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(error, "problem", None) or str(error)
-        raise SuiteError(f"malformed YAML: {problem}", where=where) from None
-    if raw is None:
-        raise SuiteError("the file is empty; a suite needs at least name, dataset and systems", where=str(path))
-    if not isinstance(raw, dict):
-        kind = "a list" if isinstance(raw, list) else f"a single {type(raw).__name__} value"
-        raise SuiteError(f"the file must hold a mapping (name, dataset, systems, ...), not {kind}", where=str(path))
+    raw, text = read_suite_file(path)
     suite = parse_suite(raw, base_dir=path.resolve().parent, where=str(path), model=model, judge_model=judge_model)
     suite._path = path.resolve()
     suite._content_hash = hashlib.sha256(text.encode()).hexdigest()
     return suite
 
 
-class _SuiteYamlLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last silently,
-    so a second system under the same name would replace the first unnoticed)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *base` then explicit keys is an override, not a duplicate
-            key = self.construct_object(key_node, deep=True)
-            try:
-                seen_at = first.get(key)
-            except TypeError:
-                continue  # an unhashable key: the base constructor reports it
-            if seen_at is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first given on line {seen_at + 1})", key_node.start_mark
-                )
-            first[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
 
 
 def parse_suite(
