@@ -157,16 +157,17 @@ class FactsBuilder:
 
 
 EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
+NO_STATUS: dict[str, str] = {}  # shared by every outcome scored all ok; never changed
 
 
 def _outcome(response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool = True) -> Outcome:
     values, status = {}, {}
-    for name, score in scores.items():
+    for name, score in scores.items():  # names interned: one string per metric, not per sample
         state = score.get("status")
         if state == "ok" and score.get("value") is not None:
-            values[name] = float(score["value"])
+            values[sys.intern(name)] = float(score["value"])
         elif state != "ok":
-            status[name] = sys.intern(str(state))
+            status[sys.intern(name)] = sys.intern(str(state))
     retrieved = response.get("retrieved")
     doc_ids = None
     if retrieved is not None:
@@ -177,7 +178,7 @@ def _outcome(response: dict[str, Any], scores: dict[str, Any], *, keep_text: boo
     metadata = response.get("metadata") or {}
     declined = metadata.get("declined")
     return Outcome(
-        values=values, status=status, error=bool(response.get("error")), text=str(response.get("text") or "") if keep_text else "",
+        values=values, status=status or NO_STATUS, error=bool(response.get("error")), text=str(response.get("text") or "") if keep_text else "",
         retrieved=doc_ids,
         total_s=_number(timings.get("total_s")), retrieval_s=_number(timings.get("retrieval_s")),
         generation_s=_number(timings.get("generation_s")),
