@@ -159,12 +159,15 @@ def _paragraph(facts: RunFacts, pick: str, top: str, tied: list[str], gaps: dict
     if pick != top:
         gap = gaps[pick]
         why = (f"there are too few paired examples to tell them apart (n={gap.n})" if gap.n < MIN_PAIRED
+               else _reversed(top, pick, gap) if gap.verdict == "worse"
                else f"the difference is not detectable ({top} − {pick} {gap.text})")
         parts.append(f"{top} scores higher ({num(scores[top])}) but {why}, and {pick} is the simpler approach.")
     ahead = [c for c, g in gaps.items() if c not in tied]
     if ahead:
         parts.append(f"{top} is ahead of " + "; ".join(f"{c} ({num(scores[c])}) by {gaps[c].text}" for c in ahead) + ".")
-    others = [c for c in tied if c not in (pick, top)]
+    others = [c for c in tied if c not in (pick, top) and gaps[c].verdict != "worse"]
+    parts += [f"{top}'s mean is higher than {c}'s ({num(scores[c])}), but {_reversed(top, c, gaps[c])}."
+              for c in tied if c not in (pick, top) and gaps[c].verdict == "worse"]
     if others:
         parts.append(f"Not detectably different from {top}: " + "; ".join(
             f"{c} ({num(scores[c])}; {top} − {c} {gaps[c].text})" for c in others) + ".")
@@ -173,6 +176,12 @@ def _paragraph(facts: RunFacts, pick: str, top: str, tied: list[str], gaps: dict
         parts.append(f"It meets every must-have: {met}.")
         parts += [f"Note: {r.label}: {r.note}." for r in requirements if r.note]
     return " ".join(parts)
+
+
+def _reversed(top: str, other: str, gap: Effect) -> str:
+    """A higher mean that the paired CI reverses: the means cover different examples."""
+    return (f"on the {gap.n} examples both scored ok, {top} is detectably behind {other} ({top} − {other} {gap.text}; "
+            "the means cover different examples: errors or undefined scores)")
 
 
 def _freshness_caveat(freshness: Freshness | None, pick: str) -> list[str]:
