@@ -119,3 +119,20 @@ def test_the_matrix_never_calls_a_reversed_paired_difference_a_lead(tmp_path):
     assert row.lead is not None and row.lead.verdict == "worse"
     assert "detectable lead" not in row.text
     assert "on the 20 examples both scored ok, RAG is detectably behind base" in row.text
+
+
+def test_no_ok_goal_score_is_not_blamed_on_must_haves(tmp_path):
+    samples = [sample(s, f"q{i:03d}", {"contains_answer": "undefined"}) for s in ("base", "rag") for i in range(N)]
+    run = write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)
+    rec = analyse(run).recommendation
+    assert rec.system is None
+    assert "must-have" not in rec.text
+    assert rec.text.startswith("No recommendation: no candidate has an ok score on every goal metric (contains_answer)")
+
+
+def test_a_candidate_that_failed_on_every_example_is_named_not_dropped(tmp_path):
+    samples = [sample("base", f"q{i:03d}", {"contains_answer": i % 2}) for i in range(N)]
+    samples += [sample("rag", f"q{i:03d}", {"contains_answer": 1}, retrieved=["a.md"], error="boom") for i in range(N)]
+    rec = analyse(write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)).recommendation
+    assert rec.system == "base"
+    assert "Not ranked (no ok score on every goal metric): rag." in rec.text

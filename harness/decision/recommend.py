@@ -124,6 +124,11 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
         return result
     scores = {c: s for c in candidates if (s := goal_score(facts, c, weights)) is not None}
     result.scores = scores
+    unscored = [c for c in candidates if c not in scores]
+    if not scores:
+        result.text = (f"No recommendation: no candidate has an ok score on every goal metric ({', '.join(weights)}); "
+                       "see the undefined and error counts in the caveats.")
+        return result
     checks = {c: check_requirements(facts, costs, c) for c in candidates}
     result.requirements = [r for c in candidates for r in checks[c]]
     eligible = [c for c in scores if all(r.met for r in checks[c])]
@@ -148,6 +153,8 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
         result.text += " Excluded by the must-haves: " + "; ".join(
             f"{c} ({', '.join(f'{r.label}: ' + ('not measured' if r.observed is None else num(r.observed)) for r in checks[c] if not r.met)})"
             for c in excluded) + "."
+    if unscored:
+        result.text += f" Not ranked (no ok score on every goal metric): {', '.join(unscored)}."
     result.caveats += _freshness_caveat(freshness, pick)
     return result
 
