@@ -136,3 +136,13 @@ def test_a_candidate_that_failed_on_every_example_is_named_not_dropped(tmp_path)
     rec = analyse(write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)).recommendation
     assert rec.system == "base"
     assert "Not ranked (no ok score on every goal metric): rag." in rec.text
+
+
+def test_a_role_system_without_samples_is_not_blamed_on_decision_candidates(tmp_path):
+    samples = [sample("base", f"q{i:03d}", {"contains_answer": i % 2}) for i in range(N)]
+    samples += [sample("rag", f"q{i:03d}", {"contains_answer": 1}, retrieved=["a.md"]) for i in range(N)]
+    run = write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}, "hybrid": {"kind": "hybrid"}},
+                    samples)  # the run stopped before the hybrid answered anything
+    caveats = analyse(run).recommendation.caveats
+    assert not any(c.startswith("decision.candidates") for c in caveats)
+    assert "hybrid: no sample in this run, so it is not compared" in caveats

@@ -112,7 +112,9 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
     notes: list[str] = []
     weights = goal_weights(facts, correctness, fmt, notes)
     candidates = facts.decision.candidates or [roles[r] for r in SIMPLICITY if r in roles]
-    notes += [f"decision.candidates: no system named {c!r} in this run" for c in candidates if c not in facts.outcomes]
+    absent = [c for c in candidates if c not in facts.outcomes]
+    notes += [f"decision.candidates: no system named {c!r} in this run" if facts.decision.candidates
+              else f"{c}: no sample in this run, so it is not compared" for c in absent]
     candidates = [c for c in candidates if c in facts.outcomes]
     result = Recommendation(system=None, role=None, text="", weights=weights, caveats=list(caveats) + notes,
                             evidence=[f"{e.label} ({e.formula}) on {e.metric}: {e.text}" for e in evidence])
