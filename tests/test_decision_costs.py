@@ -110,3 +110,15 @@ def test_missing_artifact_files_are_said_not_guessed(priced_run, tmp_path):
     tuned = next(c for c in analyse(priced_run).costs.systems if c.system == "finetuned")
     assert tuned.training_s is None and tuned.one_off_usd is None
     assert any("lineage not readable" in n for n in tuned.one_off_notes)
+
+
+def test_unknown_costs_do_not_read_as_no_trade_off(priced_run):
+    from harness.decision import render_markdown
+
+    header = json.loads((priced_run / "run.json").read_text())
+    header["cost"] = None  # training time measured but unpriced: the fine-tuned one-off cost is unknown
+    (priced_run / "run.json").write_text(json.dumps(header))
+    decision = analyse(priced_run)
+    assert decision.costs.break_even == []
+    assert "no system is both cheaper per query and dearer up front" not in render_markdown(decision)
+    assert "no break-even can be computed for finetuned: its one-off cost is unknown" in decision.costs.notes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from decision_runs import binary_run
+from decision_runs import binary_run, sample, write_run
 from harness.decision import analyse
 from harness.decision.facts import read_facts
 from harness.decision.recommend import goal_gap
@@ -93,3 +93,56 @@ def test_no_sentence_claims_a_lead_its_ci_does_not_support(tmp_path):
         if pick != top:  # only when the CI could not separate them
             assert goal_gap(facts, top, pick, weights).verdict != "better"
     assert claims >= 5  # the random runs did make claims to check
+
+
+def errors_hide_the_hard_examples(tmp_path):
+    """rag times out on the 20 hard examples (left out of its mean: 0.8) and is right on 16 of the
+    20 easy ones the base gets all right: on the examples both scored ok, rag is detectably behind."""
+    samples = []
+    for i in range(N):
+        samples.append(sample("base", f"q{i:03d}", {"contains_answer": int(i < 20)}))
+        samples.append(sample("rag", f"q{i:03d}", {"contains_answer": int(i < 16)}, retrieved=["a.md"],
+                              error="timeout" if i >= 20 else None))
+    return write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)
+
+
+def test_a_higher_mean_that_the_paired_ci_reverses_is_not_called_undetectable(tmp_path):
+    decision = analyse(errors_hide_the_hard_examples(tmp_path))
+    assert next(e for e in decision.effects if e.key == "retrieval").verdict == "worse"
+    text = decision.recommendation.text
+    assert "not detectable" not in text and "Not detectably different" not in text
+    assert "on the 20 examples both scored ok, rag is detectably behind base" in text
+
+
+def test_the_matrix_never_calls_a_reversed_paired_difference_a_lead(tmp_path):
+    row = analyse(errors_hide_the_hard_examples(tmp_path)).matrix[0]
+    assert row.lead is not None and row.lead.verdict == "worse"
+    assert "detectable lead" not in row.text
+    assert "on the 20 examples both scored ok, RAG is detectably behind base" in row.text
+
+
+def test_no_ok_goal_score_is_not_blamed_on_must_haves(tmp_path):
+    samples = [sample(s, f"q{i:03d}", {"contains_answer": "undefined"}) for s in ("base", "rag") for i in range(N)]
+    run = write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)
+    rec = analyse(run).recommendation
+    assert rec.system is None
+    assert "must-have" not in rec.text
+    assert rec.text.startswith("No recommendation: no candidate has an ok score on every goal metric (contains_answer)")
+
+
+def test_a_candidate_that_failed_on_every_example_is_named_not_dropped(tmp_path):
+    samples = [sample("base", f"q{i:03d}", {"contains_answer": i % 2}) for i in range(N)]
+    samples += [sample("rag", f"q{i:03d}", {"contains_answer": 1}, retrieved=["a.md"], error="boom") for i in range(N)]
+    rec = analyse(write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}}, samples)).recommendation
+    assert rec.system == "base"
+    assert "Not ranked (no ok score on every goal metric): rag." in rec.text
+
+
+def test_a_role_system_without_samples_is_not_blamed_on_decision_candidates(tmp_path):
+    samples = [sample("base", f"q{i:03d}", {"contains_answer": i % 2}) for i in range(N)]
+    samples += [sample("rag", f"q{i:03d}", {"contains_answer": 1}, retrieved=["a.md"]) for i in range(N)]
+    run = write_run(tmp_path / "run", {"base": {"kind": "prompt"}, "rag": {"kind": "rag"}, "hybrid": {"kind": "hybrid"}},
+                    samples)  # the run stopped before the hybrid answered anything
+    caveats = analyse(run).recommendation.caveats
+    assert not any(c.startswith("decision.candidates") for c in caveats)
+    assert "hybrid: no sample in this run, so it is not compared" in caveats

@@ -173,6 +173,12 @@ def costs(facts: RunFacts, roles: dict[str, str], systems: list[str]) -> Costs:
         for b in candidates:
             if a is not b and (point := break_even(a, b, horizon)) is not None:
                 found.break_even.append(point)
+    if len(candidates) > 1:  # an unknown cost is no evidence that there is no trade-off
+        for c in candidates:
+            unknown = [what for what, value in (("per-query", c.usd_per_query), ("one-off", c.one_off_usd)) if value is None]
+            if unknown:
+                found.notes.append(f"no break-even can be computed for {c.system}: its {' and '.join(unknown)} "
+                                   f"cost{'s are' if len(unknown) > 1 else ' is'} unknown")
     unpriced = [kind for kind, field, price in (
         ("training", "training_s", facts.cost.training_usd_per_hour), ("index building", "index_build_s",
                                                                         facts.cost.indexing_usd_per_hour))

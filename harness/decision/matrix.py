@@ -77,8 +77,11 @@ def matrix_row(facts: RunFacts, roles: dict[str, str], aspect: str, metric: str,
         return MatrixRow(aspect=aspect, metric=metric, tag=tag, cells=cells, winner=None, runner_up=None,  # type: ignore[arg-type]
                          lead=None, text=text, tied=tied)
     margin = lead(facts, metric, roles[winner], roles[runner_up], ids, f"matrix-{aspect}")
-    if margin.verdict in ("better", "worse"):
+    if margin.verdict == "better":
         judged = f"a detectable lead of {margin.text}"
+    elif margin.verdict == "worse":  # the means cover different examples (errors, undefined scores)
+        judged = (f"a lead of the means only: on the {margin.n} examples both scored ok, {LABELS[winner]} is "
+                  f"detectably behind {LABELS[runner_up]} ({margin.text})")
     elif margin.verdict == "too_few":
         judged = f"too few paired examples to call the lead ({margin.text})"
     else:

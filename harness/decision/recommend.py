@@ -112,7 +112,9 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
     notes: list[str] = []
     weights = goal_weights(facts, correctness, fmt, notes)
     candidates = facts.decision.candidates or [roles[r] for r in SIMPLICITY if r in roles]
-    notes += [f"decision.candidates: no system named {c!r} in this run" for c in candidates if c not in facts.outcomes]
+    absent = [c for c in candidates if c not in facts.outcomes]
+    notes += [f"decision.candidates: no system named {c!r} in this run" if facts.decision.candidates
+              else f"{c}: no sample in this run, so it is not compared" for c in absent]
     candidates = [c for c in candidates if c in facts.outcomes]
     result = Recommendation(system=None, role=None, text="", weights=weights, caveats=list(caveats) + notes,
                             evidence=[f"{e.label} ({e.formula}) on {e.metric}: {e.text}" for e in evidence])
@@ -124,6 +126,11 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
         return result
     scores = {c: s for c in candidates if (s := goal_score(facts, c, weights)) is not None}
     result.scores = scores
+    unscored = [c for c in candidates if c not in scores]
+    if not scores:
+        result.text = (f"No recommendation: no candidate has an ok score on every goal metric ({', '.join(weights)}); "
+                       "see the undefined and error counts in the caveats.")
+        return result
     checks = {c: check_requirements(facts, costs, c) for c in candidates}
     result.requirements = [r for c in candidates for r in checks[c]]
     eligible = [c for c in scores if all(r.met for r in checks[c])]
@@ -148,6 +155,8 @@ def recommend(facts: RunFacts, roles: dict[str, str], correctness: str | None, f
         result.text += " Excluded by the must-haves: " + "; ".join(
             f"{c} ({', '.join(f'{r.label}: ' + ('not measured' if r.observed is None else num(r.observed)) for r in checks[c] if not r.met)})"
             for c in excluded) + "."
+    if unscored:
+        result.text += f" Not ranked (no ok score on every goal metric): {', '.join(unscored)}."
     result.caveats += _freshness_caveat(freshness, pick)
     return result
 
@@ -159,12 +168,15 @@ def _paragraph(facts: RunFacts, pick: str, top: str, tied: list[str], gaps: dict
     if pick != top:
         gap = gaps[pick]
         why = (f"there are too few paired examples to tell them apart (n={gap.n})" if gap.n < MIN_PAIRED
+               else _reversed(top, pick, gap) if gap.verdict == "worse"
                else f"the difference is not detectable ({top} − {pick} {gap.text})")
         parts.append(f"{top} scores higher ({num(scores[top])}) but {why}, and {pick} is the simpler approach.")
     ahead = [c for c, g in gaps.items() if c not in tied]
     if ahead:
         parts.append(f"{top} is ahead of " + "; ".join(f"{c} ({num(scores[c])}) by {gaps[c].text}" for c in ahead) + ".")
-    others = [c for c in tied if c not in (pick, top)]
+    others = [c for c in tied if c not in (pick, top) and gaps[c].verdict != "worse"]
+    parts += [f"{top}'s mean is higher than {c}'s ({num(scores[c])}), but {_reversed(top, c, gaps[c])}."
+              for c in tied if c not in (pick, top) and gaps[c].verdict == "worse"]
     if others:
         parts.append(f"Not detectably different from {top}: " + "; ".join(
             f"{c} ({num(scores[c])}; {top} − {c} {gaps[c].text})" for c in others) + ".")
@@ -173,6 +185,12 @@ def _paragraph(facts: RunFacts, pick: str, top: str, tied: list[str], gaps: dict
         parts.append(f"It meets every must-have: {met}.")
         parts += [f"Note: {r.label}: {r.note}." for r in requirements if r.note]
     return " ".join(parts)
+
+
+def _reversed(top: str, other: str, gap: Effect) -> str:
+    """A higher mean that the paired CI reverses: the means cover different examples."""
+    return (f"on the {gap.n} examples both scored ok, {top} is detectably behind {other} ({top} − {other} {gap.text}; "
+            "the means cover different examples: errors or undefined scores)")
 
 
 def _freshness_caveat(freshness: Freshness | None, pick: str) -> list[str]:
