@@ -122,3 +122,18 @@ def test_unknown_costs_do_not_read_as_no_trade_off(priced_run):
     assert decision.costs.break_even == []
     assert "no system is both cheaper per query and dearer up front" not in render_markdown(decision)
     assert "no break-even can be computed for finetuned: its one-off cost is unknown" in decision.costs.notes
+
+
+def test_latency_left_without_the_failed_calls_is_said(tmp_path):
+    """Timeouts are often the slowest calls: figures over answered samples only must say so."""
+    samples = [sample("rag", f"q{i}", {"contains_answer": 1}, timings=(1.0, 0.1, 0.9)) for i in range(8)]
+    samples += [sample("rag", f"q{i}", {"contains_answer": 1}, error="ModelCallError: timed out after 30 s")
+                for i in range(8, 10)]
+    samples += [sample("prompt", f"q{i}", {"contains_answer": 0}) for i in range(10)]
+    run = write_run(tmp_path / "run", {"rag": {"kind": "rag"}, "prompt": {"kind": "prompt"}}, samples)
+    decision = analyse(run)
+    rag = next(c for c in decision.costs.systems if c.system == "rag")
+    assert rag.total.n == 8 and rag.total.p95 == pytest.approx(1.0)
+    notes = [n for n in decision.costs.notes if "failed call" in n]
+    assert notes == ["rag: latency, tokens and cost cover its answered samples only; its 2 failed call(s) are left "
+                     "out, and timeouts are often the slowest, so its p95 may look better than it is"]

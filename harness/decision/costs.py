@@ -168,6 +168,12 @@ def costs(facts: RunFacts, roles: dict[str, str], systems: list[str]) -> Costs:
     horizon = facts.cost.horizon_months
     found = Costs(systems=[system_cost(facts, s, role_of.get(s)) for s in systems], horizon_months=horizon)
     found.retrieval_overhead = [t for c in found.systems if (t := retrieval_overhead(c))]
+    for system in systems:  # figures from answered samples only: say what that leaves out
+        errors = sum(o.error for o in facts.outcomes.get(system, {}).values())
+        if errors:
+            found.notes.append(f"{system}: latency, tokens and cost cover its answered samples only; its {errors} "
+                               "failed call(s) are left out, and timeouts are often the slowest, so its p95 may "
+                               "look better than it is")
     candidates = [c for c in found.systems if c.role is not None and c.role != "oracle"]
     for a in candidates:
         for b in candidates:
