@@ -74,8 +74,9 @@ class Judge:
 
 
 def bucket_of(judge: Judge, outcome: Outcome, reference_docs: list[str], oracle: Outcome | None,
-              retrieves: bool) -> tuple[str, bool | None]:
-    """(bucket, whether the oracle got this example right) for one system's answer."""
+              retrieves: bool, is_oracle: bool = False) -> tuple[str, bool | None]:
+    """(bucket, whether the oracle got this example right) for one system's answer. The oracle's
+    own wrong answers are generation problems: it was given the reference documents."""
     if outcome.error:
         return "error", None
     abstained = judge.abstention_failure(outcome)
@@ -86,6 +87,8 @@ def bucket_of(judge: Judge, outcome: Outcome, reference_docs: list[str], oracle:
         return "unscored", None
     if right:
         return ("format_failure" if judge.format_ok(outcome) is False else "correct"), None
+    if is_oracle:
+        return "wrong_with_oracle", False
     oracle_right = judge.right(oracle)
     if not retrieves:
         return "knowledge", oracle_right
@@ -108,7 +111,8 @@ def attribute(facts: RunFacts, judge: Judge, roles: dict[str, str], systems: lis
         for example_id, outcome in outcomes.items():
             example = facts.examples.get(example_id) or {}
             other = facts.outcomes.get(oracle, {}).get(example_id) if oracle and system != oracle else None
-            key, oracle_right = bucket_of(judge, outcome, list(example.get("reference_doc_ids") or []), other, retrieves)
+            key, oracle_right = bucket_of(judge, outcome, list(example.get("reference_doc_ids") or []), other, retrieves,
+                                          is_oracle=system == oracle)
             ids[key].append(example_id)
             oracle_fixes += int(key == "retrieval_miss" and bool(oracle_right))
         buckets = [
