@@ -41,7 +41,7 @@ def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = Non
             writers.append(PageWriter(data, data.path))
             return writers[0].add
 
-        data = RunData.load(run_dir, visit=pages_in_same_pass)
+        data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
         pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
         decision = report_decision(data, charts=charts, href=pages.href)
         written = [write_markdown(data, decision)]
@@ -66,11 +66,12 @@ def write_markdown(data: Any, decision: ReportDecision | None = None) -> Path:
 def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], note: str | None,
                decision: ReportDecision | None = None) -> list[Path]:
     """report.html (its samples section from `pages`); returns the charts, pages and html paths."""
+    from harness.decision.as_html import CSS as DECISION_CSS
     from harness.report.html import render_html
 
     decision = decision or report_decision(data, charts=False, href=pages.href)
     html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note, samples=pages.section(),
-                       decision=decision.html, decision_css=decision.css)
+                       decision=decision.html, decision_css=DECISION_CSS)
     return ([path for path, _, _ in rendered] + decision.files + [path for path, _, _ in pages.files]
             + [_write(data.path, REPORT_HTML, html)])
 

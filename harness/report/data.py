@@ -146,14 +146,15 @@ class RunData:
 
     @classmethod
     def load(cls, path: str | Path, visit: Callable[["RunData"], Callable[[dict[str, Any]], None]] | None = None,
-             ) -> "RunData":
+             *, decision: bool = False) -> "RunData":
         """Header, summary and one pass over the samples. `visit(data)` may return a function
         that sees every sample in the same pass (the HTML pages); it is called with the header
         and summary in place, and only when summary.csv exists (else the pass computes it)."""
         view = RunView.open(path)
         summary = view.summary() if (view.path / SUMMARY).is_file() else None
         data = cls(view.path, view.header, [row.model_dump() for row in summary or []])
-        data.stats.facts = facts_builder(view.header)
+        if decision:  # the report's Decision section, from this same pass
+            data.stats.facts = facts_builder(view.header)
         seen = visit(data) if visit is not None and summary is not None else None
         add = data.stats.add_row
         for row in view.rows():

@@ -19,21 +19,19 @@ CHARTS = "charts"
 class ReportDecision:
     markdown: str
     html: str
-    css: str = ""  # the section's styles, for the page's style sheet
     files: list[Path] = field(default_factory=list)  # the section's chart PNGs
 
 
 def report_decision(data: Any, *, charts: bool = True, href: Callable[[str], str] | None = None) -> ReportDecision:
     """The section for the run in `data` (a harness.report.data.RunData); `href` says where an
     example id links (harness.report.pages.SamplePages.href), by default to report.html itself."""
-    from harness.decision.as_html import CSS, esc, same_page
+    from harness.decision.as_html import esc, same_page
 
     decision = _analyse(data)
     if isinstance(decision, str):
         found = ReportDecision(
             markdown=f"## Decision\n\n> **⚠ {decision}**\n",
             html=f'<section id="decision"><h2>Decision</h2><div class="notice">⚠ {esc(decision)}</div></section>',
-            css=CSS,
         )
     else:
         from harness.decision.as_html import render_html
@@ -45,7 +43,6 @@ def report_decision(data: Any, *, charts: bool = True, href: Callable[[str], str
         found = ReportDecision(
             markdown=render_markdown(decision, charts={key: f"{CHARTS}/{FILES[key]}" for key, _, _ in drawn}),
             html=render_html(decision, drawn, href or same_page),
-            css=CSS,
             files=[data.path / CHARTS / FILES[key] for key, _, _ in drawn],
         )
     return found

@@ -178,7 +178,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
             rebuilt.append(PageWriter(loaded, run_dir))
             return rebuilt[0].add
 
-        data = RunData.load(run_dir, visit=pages_in_same_pass)
+        data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
         if not rebuilt:
             from harness.report.pages import write_sample_pages
 
