@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-# Heavy parts (pandas, matplotlib, litellm) load on first use, so `import harness` stays instant.
+# Heavy parts (pandas, litellm, llama.cpp) load on first use, so `import harness` stays instant.
 _LAZY = {
     "load_run": "harness.results",
     "run_suite": "harness.results",

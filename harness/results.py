@@ -1,4 +1,4 @@
-"""Notebook and script API: run a suite or load a run directory, get DataFrames and Figures.
+"""Notebook and script API: run a suite or load a run directory, get DataFrames and charts.
 
 `run_suite` works inside Jupyter's running event loop without nest_asyncio: harness.launch runs
 the run's own loop in a worker thread there. `arun_suite` is the `await` form; it runs the same
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -111,9 +110,10 @@ class RunResults:
                              columns=[m for m in self.metrics if m in frame.columns])
 
     def plot_metric(self, metric: str) -> Any:
+        """A `harness.report.svg.Chart`: Jupyter shows it inline; `.save(path)` writes the SVG."""
         from harness.report.charts import plot_metric
 
-        return _shown(plot_metric(self.data, metric))
+        return plot_metric(self.data, metric)
 
     def plot_tradeoff(self, quality: str | None = None, cost: str = "latency_s") -> Any:
         """Quality vs a cost-side metric with the Pareto front; quality defaults to the headline metric."""
@@ -122,7 +122,7 @@ class RunResults:
         quality = quality or self.data.headline()
         if quality is None:
             raise ValueError("this run has no quality metric")
-        return _shown(plot_tradeoff(self.data, quality, cost))
+        return plot_tradeoff(self.data, quality, cost)
 
     def plot_tags(self, metric: str | None = None) -> Any:
         from harness.report.charts import plot_tags
@@ -130,12 +130,12 @@ class RunResults:
         metric = metric or self.data.headline()
         if metric is None:
             raise ValueError("this run has no quality metric")
-        return _shown(plot_tags(self.data, metric))
+        return plot_tags(self.data, metric)
 
     def plot_latency(self) -> Any:
         from harness.report.charts import plot_latency
 
-        return _shown(plot_latency(self.data))
+        return plot_latency(self.data)
 
     def decision(self, suite: str | Path | None = None) -> Any:
         """The decision analysis as DataFrames (`.effects`, `.attribution`, `.costs`, ...) and the
@@ -171,29 +171,6 @@ class RunResults:
                 f"{counts.get('done', 0)}/{counts.get('planned', 0)} samples, {counts.get('errors', 0)} errors "
                 f"- <code>{html.escape(str(self.path))}</code></p>")
         return head + self.table().to_html(float_format=lambda v: f"{v:.3g}", na_rep="n/a")
-
-
-def _shown(figure: Any) -> Any:
-    """Our Figures skip pyplot, so IPython shows them as images only if a PNG formatter for
-    Figure is registered (pyplot's inline backend does that); register one if none is."""
-    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
-    if shell is None or not hasattr(shell, "display_formatter"):
-        return figure
-    from matplotlib.figure import Figure
-
-    formatters = shell.display_formatter.formatters
-    for formatter in formatters.values():
-        try:
-            formatter.lookup_by_type(Figure)
-            return figure  # the user (or %matplotlib inline) already chose how figures show
-        except KeyError:
-            continue
-    from functools import partial
-
-    from IPython.core.pylabtools import print_figure
-
-    formatters["image/png"].for_type(Figure, partial(print_figure, fmt="png", base64=True, bbox_inches="tight"))
-    return figure
 
 
 def load_run(path: str | Path) -> RunResults:

@@ -253,7 +253,7 @@ def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, r
         done = following.finish(charts=reports) if following is not None else None
         if not reports or done is not None:
             return header  # (a run the follower could not store is stored by launch, as usual)
-        from harness.report import write_reports  # lazy: matplotlib loads only in the chart worker
+        from harness.report import write_reports  # lazy: only when the follower could not write them
 
         try:
             write_reports(run.path)

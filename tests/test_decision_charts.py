@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from harness.decision.charts import plot_attribution, plot_break_even, render_charts
@@ -25,25 +27,30 @@ def cost(system: str, per_query: float, one_off: float) -> SystemCost:
                       usd_per_query=per_query, one_off_usd=one_off)
 
 
+def marks(chart, cls: str) -> list[ET.Element]:
+    return [e for e in ET.fromstring(chart.svg).iter() if e.get("class") == cls]
+
+
 def test_attribution_bars_are_shares_that_add_up_to_one():
-    figure = plot_attribution(decision([]))
-    ax = figure.axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    chart = plot_attribution(decision([]))
+    labels = [e.text for e in marks(chart, "legend")]
     assert labels == ["correct", "retrieval miss (no reference document retrieved)", "wrong answer (knowledge failure)"]
-    ends = {}
-    for patch in ax.patches:
-        y = round(patch.get_y() + patch.get_height() / 2)
-        ends[y] = max(ends.get(y, 0.0), patch.get_x() + patch.get_width())
-    assert ends == {0: pytest.approx(1.0), 1: pytest.approx(1.0)}
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["rag", "base"]
+    shares: dict[str, float] = {}
+    for segment in marks(chart, "segment"):
+        shares[segment.get("data-system")] = shares.get(segment.get("data-system"), 0.0) + float(segment.get("data-value"))
+    assert shares == {"rag": pytest.approx(1.0), "base": pytest.approx(1.0)}
+    assert [(s.get("data-system"), s.get("data-bucket")) for s in marks(chart, "segment")] == [
+        ("rag", "correct"), ("rag", "retrieval_miss"), ("base", "knowledge")]  # an empty share draws nothing
+    assert [e.text for e in marks(chart, "tick") if e.text in ("rag", "base")] == ["rag", "base"]
 
 
 def test_cost_chart_only_when_there_is_a_trade_off():
     with pytest.raises(ValueError):
         plot_break_even(decision([cost("a", 0.001, 0.0), cost("b", 0.002, 0.0)]))  # no one-off cost anywhere
-    figure = plot_break_even(decision([cost("a", 0.001, 5.0), cost("b", 0.002, 0.0), cost("free", 0.0, 0.0)]))
-    ax = figure.axes[0]
-    assert ax.get_yscale() == "log" and [line.get_label() for line in ax.get_lines()] == ["a", "b"]
-    assert "not shown (no cost at all): free" in [t.get_text() for t in figure.texts]
+    chart = plot_break_even(decision([cost("a", 0.001, 5.0), cost("b", 0.002, 0.0), cost("free", 0.0, 0.0)]))
+    assert [line.get("data-system") for line in marks(chart, "cost-line")] == ["a", "b"]
+    assert [e.text for e in marks(chart, "omitted")] == ["not shown (no cost at all): free"]
+    ticks = [e.text for e in marks(chart, "tick")]
+    assert "100" in ticks and "1e6" in ticks  # log axes: decades
     keys = [key for key, _, _ in render_charts(decision([cost("a", 0.0, 0.0)]))]
     assert keys == ["attribution"]

@@ -57,8 +57,8 @@ def test_report_md_opens_with_the_decision(report_run):
                     "### Cost and latency", "### Freshness", "### Power"):
         assert heading in text, heading
     assert "**Recommendation.** Pick hybrid" in text
-    assert "![Where each system fails](charts/decision_attribution.png)" in text
-    assert (report_run / "charts" / "decision_attribution.png").read_bytes().startswith(b"\x89PNG")
+    assert "![Where each system fails](charts/decision_attribution.svg)" in text
+    assert (report_run / "charts" / "decision_attribution.svg").read_bytes().startswith(b"<svg ")
     assert "<script>" not in text and "&lt;script>" in text  # a tag cannot inject HTML into the Markdown
 
 
@@ -100,7 +100,7 @@ def test_decision_section_renders_in_chromium(report_run, tmp_path):
     for heading in ("Roles", "Effects", "Where each system fails", "Knowledge vs behaviour", "Cost and latency",
                     "Freshness", "Power"):
         assert f">{heading}</h3>" in section, heading
-    assert "Pick hybrid" in section and 'src="data:image/png;base64,' in section
+    assert "Pick hybrid" in section and 'src="data:image/svg+xml;base64,' in section
     assert '<a href="#ex-q25">q25</a>' in section
 
 

@@ -55,7 +55,7 @@ def test_quickstart_notebook_runs(tmp_path):
     assert "<table" in html and all(s in html for s in SYSTEMS) and "exact_match" in html
 
     charts = [o for c in code[3:5] for o in outputs_of(c) if o["output_type"] == "execute_result"]
-    assert len(charts) == 2 and all("image/png" in o["data"] for o in charts)
+    assert len(charts) == 2 and all(o["data"]["image/svg+xml"].startswith("<svg ") for o in charts)
 
     last = outputs_of(code[-1])
     printed = "".join(o.get("text", "") for o in last if o["output_type"] == "stream")

@@ -1,16 +1,19 @@
-"""Charts checked on the Figure objects: labels, series, bar and point counts, not just files."""
+"""Charts read back from their SVG: the marks' data attributes, labels, colours and counts, not
+just that a file exists."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("matplotlib", reason="charts need the report extra (matplotlib)")
+from harness.report.charts import plot_latency, plot_metric, plot_tags, plot_tradeoff, render_charts
+from harness.report.data import RunData, kind_colour
+from harness.report.svg import Scale, scale_for, tick_label
+from test_report_data import make_run
 
-from harness.report.charts import plot_latency, plot_metric, plot_tags, plot_tradeoff, render_charts  # noqa: E402
-from harness.report.data import RunData, kind_colour  # noqa: E402
-from test_report_data import make_run  # noqa: E402
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -18,78 +21,103 @@ def data(tmp_path: Path) -> RunData:
     return RunData.load(make_run(tmp_path / "run"))
 
 
-def container(ax, label):
-    return next(c for c in ax.containers if c.get_label() == label)
+def marks(chart, cls: str) -> list[ET.Element]:
+    root = ET.fromstring(chart.svg)
+    return [e for e in root.iter() if e.get("class") == cls]
 
 
-def texts(ax) -> list[str]:
-    return [t.get_text() for t in ax.texts]
+def texts(chart, cls: str | None = None) -> list[str]:
+    root = ET.fromstring(chart.svg)
+    return [e.text or "" for e in root.iter(f"{SVG}text") if cls is None or e.get("class") == cls]
 
 
 def test_metric_bars_with_ci_and_kind_colours(data):
-    fig = plot_metric(data, "exact_match")
-    ax = fig.axes[0]
-    bars = container(ax, "systems")
-    assert [round(p.get_height(), 3) for p in bars] == [0.5, 0.75, 0.5, 0.0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["plain", "rag", "oracle", "broken"]
-    assert "exact_match" in ax.get_ylabel() and "higher is better" in ax.get_ylabel()
-    assert ax.get_xlabel() == "system" and ax.get_title()
-    assert bars.errorbar is not None and len(bars.errorbar.lines[2][0].get_segments()) == 4
-    from matplotlib.colors import to_hex
-
-    assert to_hex(bars[1].get_facecolor()) == kind_colour("rag").lower()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["prompt", "rag", "oracle", "custom"]
+    chart = plot_metric(data, "exact_match")
+    bars = marks(chart, "bar")
+    assert [b.get("data-system") for b in bars] == ["plain", "rag", "oracle", "broken"]
+    assert [round(float(b.get("data-value")), 3) for b in bars] == [0.5, 0.75, 0.5, 0.0]
+    assert bars[1].get("fill") == data.colours()["rag"] and data.colours()["rag"] == kind_colour("rag")
+    assert len(marks(chart, "ci")) == 4
+    labels = texts(chart, "axis-label")
+    assert "system" in labels and any("exact_match" in t and "higher is better" in t for t in labels)
+    assert texts(chart, "chart-title") == ["exact_match: mean with 95% CI"]
+    assert texts(chart, "legend") == ["prompt", "rag", "oracle", "custom"]
+    heights = {b.get("data-system"): float(b.get("height")) for b in bars}
+    assert heights["rag"] > heights["plain"] == heights["oracle"] > heights["broken"] == 0.0
 
 
 def test_metric_bars_show_na_instead_of_a_zero_bar(data):
-    ax = plot_metric(data, "recall@5").axes[0]
-    assert len(container(ax, "systems")) == 1
-    assert texts(ax).count("n/a") == 3
+    chart = plot_metric(data, "recall@5")
+    assert len(marks(chart, "bar")) == 1
+    assert [e.get("data-system") for e in marks(chart, "na")] == ["plain", "oracle", "broken"]
 
 
 def test_latency_distribution_and_split(data):
-    fig = plot_latency(data)
-    box_ax, split_ax = fig.axes
-    assert [t.get_text() for t in box_ax.get_yticklabels()] == ["plain", "rag", "oracle", "broken"]
-    assert box_ax.get_xlabel() and split_ax.get_xlabel()
-    assert len([p for p in box_ax.patches]) == 4  # one box per system
-    widths = {label: [round(p.get_width(), 3) for p in container(split_ax, label)]
-              for label in ("retrieval", "generation", "other / not split")}
+    chart = plot_latency(data)
+    assert [b.get("data-system") for b in marks(chart, "box")] == ["plain", "rag", "oracle", "broken"]
+    widths: dict[str, list[float]] = {}
+    for segment in marks(chart, "segment"):
+        widths.setdefault(segment.get("data-segment"), []).append(round(float(segment.get("data-value")), 3))
     assert widths == {"retrieval": [0.0, 0.2, 0.0, 0.0], "generation": [1.0, 0.3, 0.0, 0.0],
                       "other / not split": [0.0, 0.0, 2.0, 3.0]}
-    assert [t.get_text() for t in split_ax.get_legend().get_texts()] == ["retrieval", "generation", "other / not split"]
+    assert texts(chart, "legend") == ["retrieval", "generation", "other / not split"]
+    assert "total latency per sample (s)" in texts(chart, "axis-label")
+
+
+def test_latency_box_is_the_quartiles_and_outliers_are_one_dot_per_pixel():
+    from harness.report.charts import _box
+
+    low, q1, median, q3, high, outliers = _box([1.0, 2.0, 3.0, 4.0, 5.0, 100.0, 100.0])
+    assert (q1, median, q3) == (2.5, 4.0, 52.5) and outliers == [] and (low, high) == (1.0, 100.0)
+    low, q1, median, q3, high, outliers = _box([1.0] * 20 + [2.0] * 20 + [50.0])
+    assert outliers == [50.0] and high == 2.0
 
 
 def test_tradeoff_marks_the_pareto_front(data):
-    fig = plot_tradeoff(data, "exact_match", "cost_usd")
-    ax = fig.axes[0]
-    dots = next(c for c in ax.collections if c.get_gid() == "systems")
-    assert len(dots.get_offsets()) == 3  # broken has no cost: left out, and said so
-    front = next(line for line in ax.lines if line.get_gid() == "pareto")
-    assert list(front.get_xdata()) == [0.001, 0.002] and list(front.get_ydata()) == [0.5, 0.75]
-    assert "cost_usd" in ax.get_xlabel() and "lower is better" in ax.get_xlabel()
-    assert "exact_match" in ax.get_ylabel()
-    assert {"plain", "rag", "oracle"} <= set(texts(ax))
-    assert any("broken" in t.get_text() for t in fig.texts)
+    chart = plot_tradeoff(data, "exact_match", "cost_usd")
+    points = marks(chart, "point")
+    assert [p.get("data-system") for p in points] == ["plain", "rag", "oracle"]  # broken has no cost: said below
+    front = marks(chart, "pareto")[0]
+    assert front.get("data-systems") == "plain,rag"
+    assert {(float(p.get("data-x")), float(p.get("data-y"))) for p in points if p.get("data-system") in ("plain", "rag")} \
+        == {(0.001, 0.5), (0.002, 0.75)}
+    assert any("cost_usd" in t and "lower is better" in t for t in texts(chart, "axis-label"))
+    assert set(texts(chart, "label")) == {"plain", "rag", "oracle"}
+    assert any("broken" in t for t in texts(chart, "omitted"))
 
 
 def test_tradeoff_with_latency_front_is_the_dominating_system(data):
-    ax = plot_tradeoff(data, "exact_match").axes[0]
-    front = next(line for line in ax.lines if line.get_gid() == "pareto")
-    assert list(front.get_xdata()) == [0.5]
+    chart = plot_tradeoff(data, "exact_match")
+    assert marks(chart, "pareto")[0].get("data-systems") == "rag"
+    assert [float(p.get("data-x")) for p in marks(chart, "point") if p.get("data-system") == "rag"] == [0.5]
+
+
+def test_labels_of_coincident_points_do_not_overlap_when_there_is_room():
+    from harness.report.svg import Canvas, Frame, place_label
+
+    frame = Frame(Canvas(600, 400), 50, 30, 500, 320)
+    taken = [(294.0, 194.0, 306.0, 206.0)]  # six systems on one point in the middle
+    boxes = []
+    for name in ["prompt", "rag", "hybrid", "few_shot", "finetuned", "oracle"]:
+        x, y, _ = place_label(taken, 300.0, 200.0, len(name) * 6.0, frame)
+        boxes.append((x, y - 10, x + len(name) * 6.0, y + 2))
+    for i, a in enumerate(boxes):
+        assert frame.left <= a[0] and a[2] <= frame.right + 20 and frame.top <= a[1] and a[3] <= frame.bottom
+        assert not (a[0] < 306 and 294 < a[2] and a[1] < 206 and 194 < a[3])  # not on the point
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
 
 
 def test_tag_heatmap_values_and_na(data):
-    fig = plot_tags(data, "exact_match")
-    ax = fig.axes[0]
-    image = next(i for i in ax.images if i.get_gid() == "heatmap")
-    matrix = image.get_array()
-    assert matrix.shape == (4, 4)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["easy", "numeric", "hard", "(untagged)"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["plain", "rag", "oracle", "broken"]
-    assert matrix[1, 0] == 1.0 and matrix[0, 0] == 0.5
-    assert bool(matrix.mask[3, 3]) and texts(ax).count("n/a") == 1
-    assert len(fig.axes) == 2  # with a colour bar
+    chart = plot_tags(data, "exact_match")
+    cells = marks(chart, "cell")
+    assert len(cells) == 16
+    value = {(c.get("data-system"), c.get("data-tag")): c.get("data-value") for c in cells}
+    assert float(value[("rag", "easy")]) == 1.0 and float(value[("plain", "easy")]) == 0.5
+    assert value[("broken", "(untagged)")] is None and texts(chart).count("n/a") == 1
+    ticks = texts(chart, "tick")
+    assert ticks[:4] == ["easy", "numeric", "hard", "(untagged)"]
+    assert ["plain", "rag", "oracle", "broken"] == ticks[4:8]
 
 
 def test_unknown_metric_is_a_clear_error(data):
@@ -97,18 +125,35 @@ def test_unknown_metric_is_a_clear_error(data):
         plot_metric(data, "nope")
 
 
-def test_render_charts_writes_pngs(data, tmp_path):
+def test_render_charts_writes_svgs(data, tmp_path):
     written = render_charts(data, tmp_path / "charts")
     names = [p.name for p, _, _ in written]
-    assert names == ["metric_exact_match.png", "metric_recall-5.png", "metric_faithfulness.png", "latency.png",
-                     "tradeoff_latency.png", "tradeoff_cost.png", "tags_exact_match.png", "tags_recall-5.png",
-                     "tags_faithfulness.png"]
-    for path, title, png in written:
-        assert png.startswith(b"\x89PNG") and len(png) > 5000 and path.read_bytes() == png and title
+    assert names == ["metric_exact_match.svg", "metric_recall-5.svg", "metric_faithfulness.svg", "latency.svg",
+                     "tradeoff_latency.svg", "tradeoff_cost.svg", "tags_exact_match.svg", "tags_recall-5.svg",
+                     "tags_faithfulness.svg"]
+    for path, title, svg in written:
+        assert path.read_bytes() == svg and title
+        ET.fromstring(svg)  # well-formed
 
 
-def test_no_figure_state_leaks_into_pyplot(data):
-    import sys
+def test_names_from_the_run_are_escaped_not_markup(tmp_path):
+    """System names come from the suite: in the SVG they are text, never elements."""
+    from harness.report.svg import Canvas
 
-    plot_metric(data, "exact_match")
-    assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
+    canvas = Canvas(100, 100)
+    canvas.text(1, 1, '<script>alert(1)</script> & "q"', data_system='a"><script>')
+    root = ET.fromstring(canvas.svg('t</title><script>'))
+    assert not list(root.iter(f"{SVG}script"))
+    assert root.find(f"{SVG}text").text == '<script>alert(1)</script> & "q"'
+    assert root.find(f"{SVG}text").get("data-system") == 'a"><script>'
+
+
+def test_scales_pick_readable_ticks():
+    assert Scale(0.0, 1.0).ticks() == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert Scale(0.001, 1000.0, log=True).ticks() == [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+    assert scale_for([0.0004, 12.0], log=True).log and scale_for([0.0, 12.0], log=True).log is False
+    wide = scale_for([3.0, 17.0])
+    assert wide.lo <= 3.0 and wide.hi >= 17.0 and all(float(tick_label(t)) == t for t in wide.ticks())
+    assert [tick_label(v) for v in (0.0, 0.25, 1e-4, 2e6)] == ["0", "0.25", "1e-4", "2e6"]
+    y = Scale(0.0, 1.0, start=100.0, end=0.0)
+    assert (y(0.0), y(1.0), y(0.5)) == (100.0, 0.0, 50.0)

@@ -16,7 +16,7 @@ def test_report_command_writes_and_prints_paths(tmp_path, capsys):
     assert main(["report", str(run)]) == 0
     printed = capsys.readouterr().out.split()
     assert printed[0] == str(run / "report.md") and printed[-1] == str(run / "report.html")
-    assert str(run / "charts" / "latency.png") in printed
+    assert str(run / "charts" / "latency.svg") in printed
     assert all(Path(p).is_file() for p in printed)
     # nothing re-run or rewritten: the run's own files are untouched
     assert before == {name: (run / name).read_bytes() for name in before}
@@ -52,7 +52,7 @@ def test_corrupt_files_exit_2(tmp_path, capsys):
 def test_help_lists_report_without_heavy_imports():
     code = (
         "import sys; from harness.cli import build_parser; build_parser().format_help();"
-        "print(sorted(m for m in ('matplotlib', 'pandas', 'harness.report.data') if m in sys.modules))"
+        "print(sorted(m for m in ('pandas', 'harness.report.data', 'harness.report.charts') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

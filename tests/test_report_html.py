@@ -32,8 +32,8 @@ def test_self_contained(report):
     images = re.findall(r'<img src="([^"]+)"', text)
     assert len(images) == 10  # 9 report charts and the decision's failure attribution
     for uri in images:
-        assert uri.startswith("data:image/png;base64,")
-        assert base64.b64decode(uri.split(",", 1)[1]).startswith(b"\x89PNG")
+        assert uri.startswith("data:image/svg+xml;base64,")
+        assert base64.b64decode(uri.split(",", 1)[1]).startswith(b"<svg ")
     assert "Content-Security-Policy" in text
 
 
@@ -81,4 +81,4 @@ def test_renders_in_chromium_without_running_injected_script(report, tmp_path):
         assert f"<th>{heading}</th>" in dom, heading
     for system in SYSTEMS:
         assert f"<b>{system}</b>" in dom
-    assert dom.count("<img src=\"data:image/png;base64,") == 10
+    assert dom.count("<img src=\"data:image/svg+xml;base64,") == 10

@@ -22,7 +22,7 @@ ANCHOR = re.compile(r'<details id="ex-([^"]+)">')
 
 def report_files(run: Path) -> dict[str, bytes]:
     names = ["report.md", "report.html", *sorted(f"{PAGES_DIR}/{p.name}" for p in (run / PAGES_DIR).glob("*.html"))]
-    names += sorted(f"charts/{p.name}" for p in (run / "charts").glob("*.png"))
+    names += sorted(f"charts/{p.name}" for p in (run / "charts").glob("*.svg"))
     return {name: (run / name).read_bytes() for name in names}
 
 
@@ -139,46 +139,18 @@ def test_a_failing_follower_leaves_the_reports_to_the_runner(tmp_path: Path, mon
     assert (run / "report.html").is_file() and len(ANCHOR.findall((run / "report.html").read_text())) == 5
 
 
-def test_the_chart_worker_draws_what_render_charts_draws(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
-    from harness.report.chart_worker import ChartWorker
-    from harness.report.charts import render_charts
-    from harness.report.data import RunData
+def test_write_reports_draws_every_chart_and_embeds_it(tmp_path: Path) -> None:
     from test_report_data import make_run
 
     run = make_run(tmp_path / "run")
-    worker = ChartWorker.start()
-    assert worker is not None
-    worker.send(run)
-    result = worker.result()
-    assert result is not None and result[1] is None  # drawn by the worker, not here
-    drawn = {path.name: png for path, _, png in result[0]}
-    here = {path.name: png for path, _, png in render_charts(RunData.load(run), tmp_path / "here")}
-    assert drawn == here and len(drawn) == 9
-
-
-class BrokenWorker:
-    def send(self, run_dir: Path) -> None:
-        pass
-
-    def result(self) -> None:
-        return None  # as a worker that died
-
-    def stop(self) -> None:
-        pass
-
-
-def test_charts_are_drawn_here_when_the_worker_fails(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
-    from test_report_data import make_run
-
-    run = make_run(tmp_path / "run")
-    written = write_reports(run, worker=BrokenWorker())
-    report_charts = [p for p in written if p.suffix == ".png" and not p.name.startswith("decision_")]
-    decision_charts = [p for p in written if p.suffix == ".png" and p.name.startswith("decision_")]
+    written = write_reports(run)
+    report_charts = [p for p in written if p.suffix == ".svg" and not p.name.startswith("decision_")]
+    decision_charts = [p for p in written if p.suffix == ".svg" and p.name.startswith("decision_")]
     assert len(report_charts) == 9 and decision_charts  # the Decision section draws its own
     images = 9 + len(decision_charts)
-    assert (run / "report.html").read_text().count('<img src="data:image/png;base64,') == images
+    assert (run / "report.html").read_text().count('<img src="data:image/svg+xml;base64,') == images
+    assert write_reports(run, charts=False)[-1].name == "report.html"
+    assert '<img src="data:image/svg+xml' not in (run / "report.html").read_text()
 
 
 def test_the_heap_is_frozen_only_by_the_command(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def test_write_reports_writes_markdown_charts_and_html(tmp_path):
     paths = write_reports(run)
     names = [p.name for p in paths]
     assert names[0] == "report.md" and names[-1] == "report.html"
-    assert "latency.png" in names and "tradeoff_cost.png" in names and "tags_exact_match.png" in names
+    assert "latency.svg" in names and "tradeoff_cost.svg" in names and "tags_exact_match.svg" in names
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     text, plain = (run / "report.md").read_text(), render_markdown(RunData.load(run))
     head, tail = plain.split("## Systems")

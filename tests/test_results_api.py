@@ -1,4 +1,4 @@
-"""The notebook API: load_run's DataFrames and Figures, and run_suite inside a running loop."""
+"""The notebook API: load_run's DataFrames and charts, and run_suite inside a running loop."""
 
 from __future__ import annotations
 
@@ -59,14 +59,16 @@ def test_table_and_plots(results):
     table = results.table()
     assert list(table.index) == list(SYSTEMS)
     assert table.loc["rag", "exact_match"] == pytest.approx(0.75)
-    from matplotlib.figure import Figure
+    from harness.report.svg import Chart
 
-    assert isinstance(results.plot_metric("exact_match"), Figure)
+    bars = results.plot_metric("exact_match")
+    assert isinstance(bars, Chart) and bars._repr_svg_().startswith("<svg ") and 'data-system="rag"' in bars.svg
     tradeoff = results.plot_tradeoff()  # headline quality metric vs latency
-    assert isinstance(tradeoff, Figure) and tradeoff.axes[0].get_title() == "exact_match vs latency_s"
-    assert isinstance(results.plot_tradeoff("faithfulness", cost="cost_usd"), Figure)
-    assert isinstance(results.plot_tags("recall@5"), Figure)
-    assert isinstance(results.plot_latency(), Figure)
+    assert isinstance(tradeoff, Chart) and tradeoff.title == "exact_match vs latency_s"
+    assert isinstance(results.plot_tradeoff("faithfulness", cost="cost_usd"), Chart)
+    assert results.plot_tags("recall@5").title == "recall@5 by tag"
+    saved = results.plot_latency().save(results.path / "latency-copy.svg")
+    assert saved.read_text().startswith("<svg ")
     assert "<table" in results._repr_html_() and "handmade" in repr(results)
 
 

@@ -256,3 +256,34 @@ def test_run_dirs_expands_a_folder_of_runs_and_names_what_is_not_one(tmp_path):
         run_dirs([tmp_path / "nope"])
     with pytest.raises(read.HarnessError, match="not a run directory"):
         run_dirs([tmp_path / "runs" / "notes"])
+
+
+def test_many_threads_read_a_sqlite_store_at_once(tmp_path):
+    """The viewer answers requests on a thread pool: a page and its charts query at once. Run in
+    a child process, since the failure was SQLite crashing the process (a connection closed by
+    the pool while another thread used it)."""
+    import subprocess
+    import sys
+
+    path = make(tmp_path, "r1", run_id="r1111111")
+    with RunStore.open(str(tmp_path / "store.db")) as writer:
+        add_run(writer, path)
+    code = (
+        "import sys, threading\n"
+        "from harness.store import read\n"
+        "from harness.store.database import RunStore\n"
+        "store = RunStore.open(sys.argv[1], readonly=True)\n"
+        "failed = []\n"
+        "def work():\n"
+        "    try:\n"
+        "        for _ in range(60):\n"
+        "            read.get_run(store, read.resolve_run_id(store, 'r111'))\n"
+        "    except Exception as error:\n"
+        "        failed.append(repr(error))\n"
+        "threads = [threading.Thread(target=work) for _ in range(16)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(failed[:3]); sys.exit(1 if failed else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store.db")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]

@@ -267,15 +267,20 @@ def test_errors_are_pages_with_a_reason(client, db):
 
 
 def test_charts_are_served_from_the_run_directory_only(client, runs):
-    pytest.importorskip("matplotlib")
     from harness.report import write_reports
 
     write_reports(runs["base"])
+    (runs["base"] / "charts" / "metric_contains_answer.png").write_bytes(b"\x89PNG older")  # beside its SVG
+    (runs["base"] / "charts" / "metric_old.png").write_bytes(b"\x89PNG older")  # a run reported before SVG
     html = get(client, "/runs/base1111")
     names = re.findall(r'<img src="/runs/base1111/charts/([^"]+)"', html)
-    assert "metric_contains_answer.png" in names and len(names) >= 3
-    response = client.get("/runs/base1111/charts/metric_contains_answer.png")
-    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    assert "metric_contains_answer.svg" in names and "metric_old.png" in names and len(names) >= 4
+    assert "metric_contains_answer.png" not in names  # the same chart once
+    response = client.get("/runs/base1111/charts/metric_contains_answer.svg")
+    assert response.status_code == 200 and response.content.startswith(b"<svg ")
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert client.get("/runs/base1111/charts/metric_old.png").headers["content-type"] == "image/png"
     assert client.get("/runs/base1111/charts/..%2Frun.json").status_code == 404
     assert client.get("/runs/base1111/charts/nope.png").status_code == 404
 

@@ -192,3 +192,29 @@ def test_the_decision_section_renders_under_the_csp(server, browser):
     browser.get(link.get_attribute("href"))
     assert "/example?id=" in browser.current_url and example_id in browser.page_source
     untouched(browser)
+
+
+def decoded(driver, image) -> int:
+    """The image's decoded width, once loaded (the viewer's charts load lazily: scrolled to)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("arguments[0].scrollIntoView()", image)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return arguments[0].complete", image))
+    return int(driver.execute_script("return arguments[0].naturalWidth", image))
+
+
+def test_charts_load_in_the_viewer_and_in_report_html(server, browser):
+    """The SVG charts decode as images under both CSPs: the viewer's (served from the run's
+    charts/) and report.html's (data URIs)."""
+    from harness.report import write_reports
+
+    base_url, runs = server
+    write_reports(runs["base"])
+    browser.get(base_url + "/runs/base1111")
+    images = browser.find_elements(By.CSS_SELECTOR, ".charts img")
+    assert len(images) >= 3 and all(decoded(browser, i) > 100 for i in images)
+    untouched(browser)
+    browser.get((runs["base"] / "report.html").resolve().as_uri())
+    images = browser.find_elements(By.CSS_SELECTOR, "img")
+    assert len(images) >= 4 and all(decoded(browser, i) > 100 for i in images)
+    untouched(browser)

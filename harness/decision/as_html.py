@@ -2,13 +2,12 @@
 
 Formatting only. Every string that came from the run (system names, tags, example ids, the
 sentences that quote them) is escaped; example ids link to the per-sample view (`#ex-<id>`, or
-where the caller says). Charts are PNG data URIs and styles are classes (`CSS`, included by the
+where the caller says). Charts are SVG data URIs and styles are classes (`CSS`, included by the
 page), so the fragment needs no file, no script and no inline style.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
@@ -61,7 +60,7 @@ def example_links(ids: list[str], href: Callable[[str], str] = same_page, limit:
 
 def render_html(decision: Decision, charts: list[tuple[str, str, bytes]] | None = None,
                 href: Callable[[str], str] = same_page) -> str:
-    """`charts`: (key, title, PNG bytes) from harness.decision.charts.render_charts; `href`: where
+    """`charts`: (key, title, SVG bytes) from harness.decision.charts.render_charts; `href`: where
     an example id links to (its block on report.html or on one of report_pages/). The fragment
     has no inline style: its page includes `CSS`."""
     figures = {key: (title, png) for key, title, png in (charts or [])}
@@ -82,9 +81,9 @@ def render_html(decision: Decision, charts: list[tuple[str, str, bytes]] | None 
 def _figure(figure: tuple[str, bytes] | None) -> str:
     if figure is None:
         return ""
-    title, png = figure
-    data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{esc(title)}"><figcaption>{esc(title)}</figcaption></figure>'
+    from harness.report.svg import figure_html
+
+    return figure_html(*figure)
 
 
 def _roles(d: Decision) -> str:

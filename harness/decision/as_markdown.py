@@ -48,7 +48,7 @@ def effect_line(effect: Effect) -> str:
 
 
 def render_markdown(decision: Decision, *, charts: dict[str, str] | None = None, level: int = 2) -> str:
-    """`charts`: chart key ("attribution", "break_even") -> relative path of its PNG."""
+    """`charts`: chart key ("attribution", "break_even") -> relative path of its SVG."""
     h, hh = "#" * level, "#" * (level + 1)
     charts = charts or {}
     rec = decision.recommendation

@@ -1,47 +1,50 @@
 """The Decision section's charts: where each system fails (stacked bars) and total cost against
-monthly volume (the break-even). matplotlib Figures without pyplot, imported lazily."""
+monthly volume (the break-even). SVG (`harness.report.svg`), drawn in milliseconds."""
 
 from __future__ import annotations
 
-import io
+import math
 from pathlib import Path
-from typing import Any
 
 from harness.decision.attribution import BUCKETS, COLOURS
 from harness.decision.model import Decision
+from harness.report.svg import (MUTED, Canvas, Chart, Frame, Scale, left_margin, place_label, scale_for, text_width,
+                                tick_label)
 
-ATTRIBUTION_PNG = "decision_attribution.png"
-BREAK_EVEN_PNG = "decision_break_even.png"
-FILES = {"attribution": ATTRIBUTION_PNG, "break_even": BREAK_EVEN_PNG}
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+ATTRIBUTION_SVG = "decision_attribution.svg"
+BREAK_EVEN_SVG = "decision_break_even.svg"
+FILES = {"attribution": ATTRIBUTION_SVG, "break_even": BREAK_EVEN_SVG}
+LINE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 
 
-def plot_attribution(decision: Decision) -> Any:
+def plot_attribution(decision: Decision) -> Chart:
     """One horizontal bar per system, split into the share of examples in each bucket."""
     rows = [a for a in decision.attribution if a.n]
     if not rows:
         raise ValueError("no system has scored examples to attribute")
     keys = [k for k in BUCKETS if any(b.key == k and b.count for a in rows for b in a.buckets)]
-    fig = _figure(10.0, max(2.6, 0.5 * len(rows) + 1.8))
-    ax = fig.add_subplot()
-    left = [0.0] * len(rows)
-    for key in keys:
-        widths = [next((b.count for b in a.buckets if b.key == key), 0) / a.n for a in rows]
-        ax.barh(range(len(rows)), widths, left=left, color=COLOURS[key], label=BUCKETS[key], height=0.6)
-        left = [a + b for a, b in zip(left, widths)]
-    ax.set_yticks(range(len(rows)), [a.system for a in rows])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share of examples (right/wrong by {decision.correctness or 'n/a'})")
-    ax.set_title("Where each system fails")
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.grid(axis="x", alpha=0.3)
-    return fig
+    names = [a.system for a in rows]
+    legend = 40 + max(text_width(BUCKETS[k], 10) for k in keys) if keys else 0
+    left = left_margin(names, axis_label=False)
+    canvas = Canvas(max(760.0, left + 420 + legend), max(160.0, 30.0 * len(rows) + 100, 17.0 * len(keys) + 70))
+    frame = Frame(canvas, left, 36, canvas.width - left - legend - 16, 30.0 * len(rows))
+    x = frame.x_scale(Scale(0.0, 1.0))
+    frame.x_axis(x, f"share of examples (right/wrong by {decision.correctness or 'n/a'})", grid=True)
+    for i, row in enumerate(rows):
+        centre, band = frame.band(len(rows), i, vertical=True)
+        start = 0.0
+        for key in keys:
+            count = next((b.count for b in row.buckets if b.key == key), 0)
+            share = count / row.n
+            if share:
+                canvas.rect(x(start), centre - band * 0.3, x(start + share) - x(start), band * 0.6, COLOURS[key],
+                            class_="segment", data_system=row.system, data_bucket=key, data_value=repr(share),
+                            tip=f"{row.system}: {BUCKETS[key]} {count}/{row.n}")
+            start += share
+    frame.y_axis(None, "", categories=names)
+    frame.title("Where each system fails")
+    canvas.legend(frame.right + 16, frame.top, [(COLOURS[k], BUCKETS[k]) for k in keys])
+    return Chart("Where each system fails", canvas.svg("Where each system fails"))
 
 
 def break_even_lines(decision: Decision) -> dict[str, tuple[float, float]]:
@@ -50,11 +53,9 @@ def break_even_lines(decision: Decision) -> dict[str, tuple[float, float]]:
             if c.role not in (None, "oracle") and c.one_off_usd is not None and c.usd_per_query is not None}
 
 
-def plot_break_even(decision: Decision) -> Any:
+def plot_break_even(decision: Decision) -> Chart:
     """Total cost over the horizon against monthly queries, one line per system; the break-even
     points marked. Log-log: one-off costs dominate at low volume, per-query costs at high."""
-    import numpy as np
-
     lines = break_even_lines(decision)
     if not lines or all(per_query == 0 for _, per_query in lines.values()) or \
             all(one_off == 0 for one_off, _ in lines.values()):
@@ -63,47 +64,58 @@ def plot_break_even(decision: Decision) -> Any:
     points = [b.queries_per_month for b in decision.costs.break_even]
     low = min([1e2] + [p / 10 for p in points])
     high = max([1e6] + [p * 10 for p in points])
-    volume = np.logspace(np.log10(low), np.log10(high), 200)
-    fig = _figure(7.5, 4.6)
-    ax = fig.add_subplot()
+    volume = [10 ** (math.log10(low) + (math.log10(high) - math.log10(low)) * k / 120) for k in range(121)]
     free = [system for system, (one_off, per_query) in lines.items() if one_off == 0 and per_query == 0]
-    for system, (one_off, per_query) in lines.items():
-        if system not in free:  # a log axis has no room for $0; named below instead
-            ax.plot(volume, one_off + per_query * volume * horizon, label=system)
+    drawn = {s: v for s, v in lines.items() if s not in free}  # a log axis has no room for $0; named below
+    totals = {s: [one_off + per_query * q * horizon for q in volume] for s, (one_off, per_query) in drawn.items()}
+    legend = 40 + max(text_width(s, 10) for s in drawn)
+    canvas = Canvas(760 + legend - 60, 460)
+    y_scale = scale_for([v for series in totals.values() for v in series if v > 0], log=True)
+    frame = Frame(canvas, left_margin([tick_label(v) for v in y_scale.ticks()]), 36, 0, 0)
+    frame.width, frame.height = canvas.width - frame.left - legend - 16, canvas.height - 36 - 70
+    x = frame.x_scale(Scale(low, high, log=True))
+    y = frame.y_scale(y_scale)
+    frame.x_axis(x, "queries per month", grid=True)
+    frame.y_axis(y, f"total cost over {horizon:g} months (USD)", grid=True)
+    colours = {s: LINE_COLOURS[i % len(LINE_COLOURS)] for i, s in enumerate(drawn)}
+    for system, series in totals.items():
+        shown = [(x(q), y(v)) for q, v in zip(volume, series) if v > 0]
+        canvas.path(shown, stroke=colours[system], width=2, class_="cost-line", data_system=system,
+                    tip=f"{system}: ${drawn[system][0]:g} one-off + ${drawn[system][1]:g} per query")
+    marked = []
     for b in decision.costs.break_even:
-        if b.cheaper in lines:
+        if b.cheaper in lines and b.cheaper in drawn:
             one_off, per_query = lines[b.cheaper]
-            y = one_off + per_query * b.queries_per_month * horizon
-            ax.plot([b.queries_per_month], [y], marker="o", color="#333333", markersize=5)
-            ax.annotate(f"{b.cheaper} = {b.other}", (b.queries_per_month, y), xytext=(5, -10),
-                        textcoords="offset points", fontsize=7)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+            total = one_off + per_query * b.queries_per_month * horizon
+            if total > 0:
+                marked.append((x(b.queries_per_month), y(total), f"{b.cheaper} = {b.other}"))
+                canvas.circle(marked[-1][0], marked[-1][1], 4, "#333333", class_="break-even",
+                              data_queries=repr(b.queries_per_month), tip=marked[-1][2])
+    taken = [(px - 4, py - 4, px + 4, py + 4) for px, py, _ in marked]
+    for px, py, label in marked:
+        lx, ly, _ = place_label(taken, px, py, text_width(label, 9), frame)
+        canvas.text(lx, ly, label, size=9, class_="label")
+    frame.title("Total cost against volume (one-off + per query)")
+    canvas.legend(frame.right + 16, frame.top, [(colours[s], s) for s in drawn], marker="line")
     if free:
-        fig.text(0.01, 0.005, f"not shown (no cost at all): {', '.join(free)}", fontsize=7, color="#666666")
-    ax.set_xlabel("queries per month")
-    ax.set_ylabel(f"total cost over {horizon:g} months (USD)")
-    ax.set_title("Total cost against volume (one-off + per query)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, frameon=False)
-    return fig
+        canvas.text(8, canvas.height - 8, f"not shown (no cost at all): {', '.join(free)}", size=9, fill=MUTED,
+                    class_="omitted")
+    return Chart("Total cost against monthly volume", canvas.svg("Total cost against volume"))
 
 
 def render_charts(decision: Decision, folder: Path | None = None) -> list[tuple[str, str, bytes]]:
-    """(key, title, PNG bytes) of the charts this decision has data for; saved into `folder` too."""
-    plans = [("attribution", "Where each system fails", FILES["attribution"], plot_attribution),
-             ("break_even", "Total cost against monthly volume", FILES["break_even"], plot_break_even)]
+    """(key, title, SVG bytes) of the charts this decision has data for; saved into `folder` too."""
+    plans = [("attribution", FILES["attribution"], plot_attribution),
+             ("break_even", FILES["break_even"], plot_break_even)]
     rendered = []
-    for key, title, filename, plot in plans:
+    for key, filename, plot in plans:
         try:
-            figure = plot(decision)
+            chart = plot(decision)
         except ValueError:
             continue  # nothing to draw; the tables say why
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        png = buffer.getvalue()
+        svg = chart.svg.encode("utf-8")
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / filename).write_bytes(png)
-        rendered.append((key, title, png))
+            (folder / filename).write_bytes(svg)
+        rendered.append((key, chart.title, svg))
     return rendered

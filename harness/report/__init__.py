@@ -1,8 +1,7 @@
-"""Reports generated from a run directory's files: report.md, charts/*.png and report.html.
+"""Reports generated from a run directory's files: report.md, charts/*.svg and report.html.
 
 `write_reports` is called at the end of every run and by `harness report RUN_DIR`; it never
-re-runs anything. Charts need the optional matplotlib extra; without it the tables and the
-HTML are still written. Examples beyond report.html's first page are in report_pages/.
+re-runs anything. Examples beyond report.html's first page are in report_pages/.
 """
 
 from __future__ import annotations
@@ -17,41 +16,24 @@ REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True, worker: Any = None) -> list[Path]:
+def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
     """Write every report into `run_dir` and return the paths written (md, charts, html pages,
-    html). Charts are drawn by a worker process (`worker`, or one started here) while this
-    process streams the samples once into the tables and pages. (A run's own reports are
-    written by `harness.report.follower`, which follows samples.jsonl as the run writes it.)"""
+    html), from one streaming pass over the samples. (A run's own reports are written by
+    `harness.report.follower`, which follows samples.jsonl as the run writes it.)"""
     from harness.report.data import RunData
     from harness.report.pages import PageWriter, write_sample_pages
 
-    if charts and worker is None:
-        from harness.report.chart_worker import ChartWorker
+    writers: list[PageWriter] = []
 
-        worker = ChartWorker.start()
-    elif not charts and worker is not None:
-        worker.stop()
-        worker = None
-    if worker is not None:  # it draws while the rest is written here
-        worker.send(Path(run_dir))
-    try:
-        writers: list[PageWriter] = []
+    def pages_in_same_pass(data: RunData) -> Any:
+        writers.append(PageWriter(data, data.path))
+        return writers[0].add
 
-        def pages_in_same_pass(data: RunData) -> Any:
-            writers.append(PageWriter(data, data.path))
-            return writers[0].add
-
-        data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
-        pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
-        decision = report_decision(data, charts=charts, href=pages.href)
-        written = [write_markdown(data, decision)]
-        rendered, note = [], None
-        if charts:
-            rendered, note = _charts(data, worker)
-            worker = None  # used up (or stopped) by the rendering
-    finally:
-        if worker is not None:
-            worker.stop()
+    data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
+    pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
+    decision = report_decision(data, charts=charts, href=pages.href)
+    written = [write_markdown(data, decision)]
+    rendered, note = draw_charts(data) if charts else ([], None)
     return written + write_html(data, pages, rendered, note, decision)
 
 
@@ -70,41 +52,19 @@ def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], n
     from harness.report.html import render_html
 
     decision = decision or report_decision(data, charts=False, href=pages.href)
-    html = render_html(data, [(title, png) for _, title, png in rendered], chart_note=note, samples=pages.section(),
+    html = render_html(data, [(title, svg) for _, title, svg in rendered], chart_note=note, samples=pages.section(),
                        decision=decision.html, decision_css=DECISION_CSS)
     return ([path for path, _, _ in rendered] + decision.files + [path for path, _, _ in pages.files]
             + [_write(data.path, REPORT_HTML, html)])
 
 
-def _charts(data: Any, worker: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
-    """The worker's charts; drawn here when there is no worker or it failed."""
-    result = worker.result() if worker is not None else None
-    if result is None:
-        return draw_charts(data)
-    rendered, missing = result
-    return rendered, chart_note(data, bool(missing))
-
-
 def draw_charts(data: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
-    """The charts drawn in this process, and the note the HTML shows above them."""
-    try:
-        from harness.report.charts import render_charts
-
-        return render_charts(data, data.path / CHARTS_DIR), chart_note(data, False)
-    except ModuleNotFoundError as error:  # the optional extra is missing
-        if not (error.name or "").startswith("matplotlib"):
-            raise
-        return [], chart_note(data, True)
-
-
-def chart_note(data: Any, missing_matplotlib: bool) -> str | None:
-    """What the HTML says above the charts: the missing extra, or the metrics without a bar chart."""
-    if missing_matplotlib:
-        return "Charts need matplotlib: pip install 'harness-eval[report]', then run `harness report` again."
-    from harness.report.charts import charts_left_out  # matplotlib itself is not imported here
+    """The charts (path, title, SVG bytes), and the note the HTML shows above them."""
+    from harness.report.charts import charts_left_out, render_charts
 
     left = charts_left_out(data)
-    return f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None
+    note = f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None
+    return render_charts(data, data.path / CHARTS_DIR), note
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

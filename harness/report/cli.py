@@ -13,7 +13,7 @@ HELP = "regenerate report.md, charts/ and report.html from a run directory (re-r
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `harness run`")
-    parser.add_argument("--no-charts", action="store_true", help="tables and HTML only (skips matplotlib)")
+    parser.add_argument("--no-charts", action="store_true", help="tables and HTML only, no charts/")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ CHARTS = "charts"
 class ReportDecision:
     markdown: str
     html: str
-    files: list[Path] = field(default_factory=list)  # the section's chart PNGs
+    files: list[Path] = field(default_factory=list)  # the section's chart files (SVG)
 
 
 def report_decision(data: Any, *, charts: bool = True, href: Callable[[str], str] | None = None) -> ReportDecision:
@@ -64,16 +64,12 @@ def _analyse(data: Any) -> Any:
 
 
 def _charts(decision: Any, folder: Path) -> list[tuple[str, str, bytes]]:
-    """(key, title, PNG) of the charts drawn; none without matplotlib or when drawing fails (the
-    section's tables say everything the charts show)."""
+    """(key, title, SVG) of the charts drawn; none when drawing fails (the section's tables say
+    everything the charts show)."""
     from harness.decision.charts import render_charts
 
     try:
         return render_charts(decision, folder)
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith("matplotlib"):
-            raise
-        return []
     except Exception as error:  # noqa: BLE001
         print(f"warning: decision charts not drawn ({type(error).__name__}: {error})", file=sys.stderr)
         return []

@@ -1,9 +1,8 @@
 """A run's reports, written by a second process that follows samples.jsonl as the run writes it.
 
-`harness run` starts it with the run. While models are called, it imports matplotlib and reads
-each sample as soon as its line is complete: the aggregates (`SampleStats`) and the per-example
-HTML pages (`harness.report.pages`) grow as the run goes, on another core than the run's event
-loop. When the run has written summary.csv and its final run.json, the runner says so on stdin;
+`harness run` starts it with the run. While models are called, it reads each sample as soon as
+its line is complete: the aggregates (`SampleStats`) and the per-example HTML pages
+(`harness.report.pages`) grow as the run goes, on another core than the run's event loop. When the run has written summary.csv and its final run.json, the runner says so on stdin;
 the follower reads the last lines, then writes the charts, report.md and report.html. It reads
 only the run directory, as `harness report` does, with the same code, so the files are the same.
 If the pages were laid out for another headline metric or other systems than the finished run
@@ -256,7 +255,7 @@ def _warm_imports(reports: bool) -> None:
     names = ["harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy"]
     if reports:
         names += ["harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
-                  "harness.report.tables", "matplotlib.figure", "harness.report.charts"]
+                  "harness.report.tables", "harness.report.charts"]
     for name in names:
         try:
             importlib.import_module(name)

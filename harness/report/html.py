@@ -8,12 +8,12 @@ as text and could not run even if escaping were forgotten somewhere.
 
 from __future__ import annotations
 
-import base64
 import html
 from functools import lru_cache
 from typing import Any
 
 from harness.report.data import RunData, fmt
+from harness.report.svg import figure_html
 from harness.report.tables import (BEST, SYSTEM_COLUMNS, direction_note, facts, metric_cell, notices, result_groups,
                                    system_rows, tag_metrics, tag_table)
 from harness.types import MetricInfo
@@ -108,11 +108,7 @@ def _tags(data: RunData) -> str:
 
 def _charts(charts: list[tuple[str, bytes]], note: str | None) -> str:
     intro = f"<p>{esc(note)}</p>" if note else ""
-    figures = "".join(
-        f'<figure><img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{esc(title)}">'
-        f"<figcaption>{esc(title)}</figcaption></figure>"
-        for title, png in charts
-    )
+    figures = "".join(figure_html(title, svg) for title, svg in charts)
     return intro + (f'<div class="charts">{figures}</div>' if figures else "<p>No charts.</p>")
 
 
@@ -167,7 +163,7 @@ def _system_block(data: RunData, system: str, kind: str, row: dict[str, Any]) ->
 
 def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None,
                 samples: str | None = None, decision: str | None = None, decision_css: str = "") -> str:
-    """The whole report as one string; `charts` are (title, PNG bytes). `samples` is the Samples
+    """The whole report as one string; `charts` are (title, SVG bytes). `samples` is the Samples
     section (see harness.report.pages: the first page and links to the others); without it every
     example is rendered here. `decision` is the Decision section's HTML (harness.decision, escaped
     there), placed first after the facts, with its styles `decision_css`."""

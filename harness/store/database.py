@@ -154,7 +154,12 @@ def _engine(location: StoreLocation, *, readonly: bool) -> Any:
                 return sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30, check_same_thread=False)
             return sqlite3.connect(path, timeout=30, check_same_thread=False)
 
-        engine = create_engine("sqlite://", creator=connect)
+        # A pool that hands each thread its own connection: the "sqlite://" URL would otherwise get
+        # SingletonThreadPool, which closes connections other threads still use once more than
+        # five threads query (the viewer's concurrent chart requests crashed the process).
+        from sqlalchemy.pool import QueuePool
+
+        engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=12)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -39,14 +39,17 @@ def results(parts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def chart_names(path: str) -> list[str]:
-    """The PNG charts in the run directory's charts/ folder, in the report's order."""
+    """The charts in the run directory's charts/ folder, in the report's order: SVG, or the PNG
+    of a run reported before charts were SVG (where the same chart has both, the SVG)."""
     from harness.report import CHARTS_DIR
 
     folder = os.path.join(path, CHARTS_DIR)
     try:
-        names = [n for n in os.listdir(folder) if n.endswith(".png") and os.path.isfile(os.path.join(folder, n))]
+        names = [n for n in os.listdir(folder) if n.endswith((".svg", ".png")) and os.path.isfile(os.path.join(folder, n))]
     except OSError:
         return []
+    svgs = {n[:-4] for n in names if n.endswith(".svg")}
+    names = [n for n in names if n.endswith(".svg") or n[:-4] not in svgs]
     rank = {prefix: i for i, prefix in enumerate(CHART_ORDER)}
     return sorted(names, key=lambda n: (next((rank[p] for p in CHART_ORDER if n.startswith(p)), 9), n))
 
@@ -89,4 +92,5 @@ def chart_file(site: Site, request: Any) -> Any:
     name = request.path_params["name"]
     if run["missing"] or name not in chart_names(run["path"]):  # only a listed file: no path from the URL is opened
         raise NotFound(f"no chart {name!r} in this run", where=run["path"])
-    return FileResponse(os.path.join(run["path"], CHARTS_DIR, name), media_type="image/png")
+    media = "image/svg+xml" if name.endswith(".svg") else "image/png"
+    return FileResponse(os.path.join(run["path"], CHARTS_DIR, name), media_type=media)
