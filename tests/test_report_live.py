@@ -131,6 +131,23 @@ def test_the_follower_reads_complete_lines_only_once(tmp_path: Path) -> None:
         list(follower.new_rows())
 
 
+def test_a_follower_that_fell_behind_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines that cross the read size come out whole, in order, and line numbers stay right."""
+    from harness.errors import HarnessError
+    from harness.run import follow
+
+    monkeypatch.setattr(follow, "CHUNK", 64)
+    path = tmp_path / "samples.jsonl"
+    rows = [{"system": "s", "example": {"id": str(i), "input": "x" * (i % 90)}} for i in range(40)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"broken\n')
+    reader = follow.SampleFollower(path)
+    got = []
+    with pytest.raises(HarnessError, match="samples.jsonl:41"):
+        for row in reader.new_rows():
+            got.append(row)
+    assert got == rows
+
+
 def test_a_failing_follower_leaves_the_reports_to_the_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.report.follower import ReportFollower
 

@@ -255,7 +255,8 @@ def _warm_imports(reports: bool) -> None:
     names = ["harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy"]
     if reports:
         names += ["harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
-                  "harness.report.tables", "harness.report.charts"]
+                  "harness.report.tables", "harness.report.charts", "harness.report.svg", "harness.decision.analysis",
+                  "harness.decision.as_html", "harness.decision.as_markdown", "harness.decision.charts"]
     for name in names:
         try:
             importlib.import_module(name)

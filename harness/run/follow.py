@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 from harness.errors import HarnessError
 
+CHUNK = 1 << 20
+
 
 class SampleFollower:
     """New complete lines of a samples.jsonl being appended to, parsed and checked as `RunView`
@@ -31,14 +33,22 @@ class SampleFollower:
         self.duplicates = 0
 
     def new_rows(self) -> Iterator[dict[str, Any]]:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return
-        self.offset += len(data)
-        *lines, self.rest = (self.rest + data).split(b"\n")
+        """Rows appended since the last call, read `CHUNK` bytes at a time: a reader that fell
+        behind a fast run never holds more than that of the file (and its rows) at once."""
+        while True:
+            try:
+                with self.path.open("rb") as handle:
+                    handle.seek(self.offset)
+                    data = handle.read(CHUNK)
+            except FileNotFoundError:
+                return
+            self.offset += len(data)
+            *lines, self.rest = (self.rest + data).split(b"\n")
+            yield from self._parse(lines)
+            if len(data) < CHUNK:
+                return
+
+    def _parse(self, lines: list[bytes]) -> Iterator[dict[str, Any]]:
         for raw in lines:
             self.number += 1
             if self.number == 1 and raw.startswith(codecs.BOM_UTF8):

@@ -1,0 +1,41 @@
+"""The decision facts keep each system's outcomes as columns (`OutcomeTable`): what is read back
+is what went in, whatever a sample leaves out."""
+
+from __future__ import annotations
+
+from harness.decision.facts import NO_STATUS, Outcome, OutcomeTable
+
+
+def ok(value: float) -> dict:
+    return {"status": "ok", "value": value}
+
+
+def test_outcomes_read_back_as_they_were_given():
+    table = OutcomeTable()
+    table.add("a", {"text": "x", "timings": {"total_s": 0.5, "generation_s": 0.4}, "usage": {"input_tokens": 7},
+                    "cost_usd": 0.001}, {"em": ok(1.0)}, keep_text=False)
+    table.add("b", {"error": "boom", "cached": True, "timings": {}}, {"em": {"status": "error", "value": None}},
+              keep_text=True)
+    table.add("c", {"text": "y", "retrieved": [{"doc_id": "d2", "rank": 2}, {"doc_id": "d1", "rank": 1}],
+                    "metadata": {"declined": False}},
+              {"em": {"status": "undefined"}, "f1": ok(0.25), "late": {"status": "ok", "value": None}}, keep_text=True)
+    assert list(table) == ["a", "b", "c"] and len(table) == 3 and "b" in table and "z" not in table
+    assert table["a"] == Outcome(values={"em": 1.0}, status=NO_STATUS, error=False, text="", retrieved=None,
+                                 total_s=0.5, retrieval_s=None, generation_s=0.4, tokens_in=7, tokens_out=0,
+                                 cost_usd=0.001, cached=False, declined=None)
+    b = table["b"]
+    assert b.error and b.cached and b.status == {"em": "error"} and b.values == {} and b.tokens_in is None
+    assert b.total_s is None and b.text == ""
+    c = table["c"]
+    assert c.values == {"f1": 0.25} and c.status == {"em": "undefined"}  # ok without a value: neither
+    assert c.retrieved == ["d1", "d2"] and c.declined is False and c.text == "y"
+    assert table["a"].values == {"em": 1.0}  # a metric first seen later is absent, not 0, before it
+    assert table.metric_values("em") == {"a": 1.0} and table.metric_values("f1") == {"c": 0.25}
+    assert table.metric_values("nope") == {}
+
+
+def test_a_repeated_example_keeps_the_later_sample_once():
+    table = OutcomeTable()
+    table.add("a", {}, {"em": ok(0.0)}, keep_text=False)
+    table.add("a", {}, {"em": ok(1.0)}, keep_text=False)
+    assert list(table) == ["a"] and table["a"].values == {"em": 1.0} and table.metric_values("em") == {"a": 1.0}
