@@ -12,7 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from harness.errors import DatasetError
 from harness.jsonl import JsonlError, iter_jsonl
@@ -30,11 +30,14 @@ class Dataset:
     known_ids: set[str] = field(default_factory=set)
 
     def content_hash(self) -> str:
-        # an unset `answerable` is left out, so datasets without one hash as they did before it existed
-        blob = "\n".join(
-            e.model_dump_json(exclude={"answerable"} if e.answerable is None else None) for e in [*self.test, *self.train]
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        """The examples' JSON, one per line, hashed as it is made (no string of the whole dataset).
+        An unset `answerable` is left out, so datasets without one hash as they did before it existed."""
+        digest = hashlib.sha256()
+        for i, example in enumerate([*self.test, *self.train]):
+            if i:
+                digest.update(b"\n")
+            digest.update(example.model_dump_json(exclude={"answerable"} if example.answerable is None else None).encode())
+        return digest.hexdigest()
 
 
 def load_dataset(suite: Suite) -> Dataset:
@@ -61,8 +64,9 @@ def load_dataset(suite: Suite) -> Dataset:
     return Dataset(test=test, train=train, known_ids=known_ids)
 
 
-def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[str, dict[str, Any]]]:
-    """Rows with a position label (file:line) for error messages."""
+def _read_source(source: DatasetSource, suite: Suite, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Rows with a position label (file:line) for error messages. JSONL rows are read as they
+    are converted, so a large dataset is never held twice (as rows and as Examples)."""
     if source.inline is not None:
         return [(f"{where}.inline[{i}]", row) for i, row in enumerate(source.inline)]
     if source.hf is not None:
@@ -75,7 +79,7 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[
         raise DatasetError(f"{path} is a folder; format {fmt} needs a file", where=f"{where}.path")
     try:
         if fmt == "jsonl":
-            rows = list(read_jsonl(path))
+            return _not_empty(read_jsonl(path), path, where)
         elif fmt == "json":
             rows = _read_json(path)
         elif fmt == "csv":
@@ -89,6 +93,15 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> list[tuple[
     if not rows:
         raise DatasetError(f"{path} holds no rows", where=f"{where}.path")
     return rows
+
+
+def _not_empty(rows: Iterable[tuple[str, dict[str, Any]]], path: Path, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    empty = True
+    for row in rows:
+        empty = False
+        yield row
+    if empty:
+        raise DatasetError(f"{path} holds no rows", where=f"{where}.path")
 
 
 def _read_json(path: Path) -> list[tuple[str, Any]]:
@@ -188,7 +201,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _to_examples(
-    rows: list[tuple[str, Any]],
+    rows: Iterable[tuple[str, Any]],
     source: DatasetSource,
     where: str,
     *,

@@ -128,3 +128,17 @@ def test_fields_left_at_their_default_are_not_stored_but_read_the_same(tmp_path:
     assert plain == Example(id="a", input="x", split="test")
     assert (falsy.reference, falsy.reference_json, falsy.answerable, falsy.tags) == ("", [], False, [])
     assert falsy.model_dump() == Example(id="b", input="y", reference="", reference_json=[], answerable=False).model_dump()
+
+
+def test_an_empty_jsonl_file_is_an_error_and_the_hash_is_of_every_example(tmp_path: Path) -> None:
+    """JSONL rows are converted as they are read: an empty file still says so, and the content
+    hash is the same digest as of the examples' JSON joined by newlines."""
+    import hashlib
+
+    (tmp_path / "data.jsonl").write_text("\n\n")
+    with pytest.raises(DatasetError, match="holds no rows"):
+        dataset_of(tmp_path, {"path": "data.jsonl"})
+    write_jsonl(tmp_path / "data.jsonl", ROWS)
+    data = dataset_of(tmp_path, {"path": "data.jsonl", "fields": FIELDS})
+    joined = "\n".join(e.model_dump_json(exclude={"answerable"}) for e in [*data.test, *data.train])
+    assert data.content_hash() == hashlib.sha256(joined.encode()).hexdigest()

@@ -20,7 +20,8 @@ format metric is 1.
 
 from __future__ import annotations
 
-from harness.decision.facts import Outcome, RunFacts
+from harness.decision.facts import RunFacts
+from harness.decision.outcomes import OutcomeRow, OutcomeTable
 from harness.decision.model import Attribution, Bucket
 
 BUCKETS = {
@@ -51,17 +52,17 @@ class Judge:
         self.facts, self.correctness, self.format, self.correct_at = facts, correctness, fmt, correct_at
         self.abstention = [m for m in facts.metrics if facts.info(m).group == "abstention"]
 
-    def right(self, outcome: Outcome | None) -> bool | None:
+    def right(self, outcome: OutcomeRow | None) -> bool | None:
         if outcome is None or self.correctness is None or self.correctness not in outcome.values:
             return None
         return outcome.values[self.correctness] >= self.correct_at
 
-    def format_ok(self, outcome: Outcome) -> bool | None:
+    def format_ok(self, outcome: OutcomeRow) -> bool | None:
         if self.format is None or self.format not in outcome.values:
             return None
         return outcome.values[self.format] >= FORMAT_OK
 
-    def abstention_failure(self, outcome: Outcome) -> str | None:
+    def abstention_failure(self, outcome: OutcomeRow) -> str | None:
         for metric in self.abstention:
             if metric not in outcome.values:
                 continue
@@ -73,7 +74,7 @@ class Judge:
         return None
 
 
-def bucket_of(judge: Judge, outcome: Outcome, reference_docs: list[str], oracle: Outcome | None,
+def bucket_of(judge: Judge, outcome: OutcomeRow, reference_docs: list[str], oracle: OutcomeRow | None,
               retrieves: bool, is_oracle: bool = False) -> tuple[str, bool | None]:
     """(bucket, whether the oracle got this example right) for one system's answer. The oracle's
     own wrong answers are generation problems: it was given the reference documents."""
@@ -104,8 +105,8 @@ def attribute(facts: RunFacts, judge: Judge, roles: dict[str, str], systems: lis
     oracle = roles.get("oracle")
     found = []
     for system in systems:
-        outcomes = facts.outcomes.get(system, {})
-        retrieves = system != oracle and any(o.retrieved is not None for o in outcomes.values())
+        outcomes = facts.outcomes.get(system) or OutcomeTable()
+        retrieves = system != oracle and outcomes.retrieves()
         ids: dict[str, list[str]] = {key: [] for key in BUCKETS}
         oracle_fixes = 0
         for example_id, outcome in outcomes.items():

@@ -6,13 +6,10 @@ Only `ok` scores become values; `undefined` and `error` ones are counted where t
 
 from __future__ import annotations
 
-import math
-import sys
-from array import array
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from harness.decision.outcomes import NO_STATUS, Outcome, OutcomeRow, OutcomeTable  # noqa: F401 - the facts' parts
 from harness.run import RunHeader, RunView
 from harness.suite.decision import CostConfig, DecisionConfig
 from harness.types import MetricInfo
@@ -23,33 +20,13 @@ CORRECTNESS_ORDER = ["exact_match", "contains_answer", "field_accuracy", "factua
 FORMAT_ORDER = ["json_schema", "json_valid", "choice", "regex"]
 
 
-@dataclass(slots=True)
-class Outcome:
-    """One system's answer to one example, reduced to what the analysis reads (built when read
-    from an `OutcomeTable`, which holds them all as columns)."""
-
-    values: dict[str, float]  # the `ok` values
-    status: dict[str, str]  # the statuses other than `ok` (undefined, error)
-    error: bool
-    text: str
-    retrieved: list[str] | None  # document ids in rank order; None: the system does not retrieve
-    total_s: float | None
-    retrieval_s: float | None
-    generation_s: float | None
-    tokens_in: int | None
-    tokens_out: int | None
-    cost_usd: float | None
-    cached: bool
-    declined: bool | None
-
-
 @dataclass
 class RunFacts:
     header: RunHeader
     systems: list[str]
     examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example (first seen, main phase)
     updated_examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example after the update
-    outcomes: dict[str, Mapping[str, Outcome]] = field(default_factory=dict)  # system -> id -> outcome
+    outcomes: dict[str, OutcomeTable] = field(default_factory=dict)  # system -> id -> outcome
     metrics: list[str] = field(default_factory=list)
     variants: dict[str, str] = field(default_factory=dict)  # updated-phase variant -> original
     decision: DecisionConfig = field(default_factory=DecisionConfig)
@@ -73,9 +50,8 @@ class RunFacts:
         The whole table is shared: callers must not change it."""
         table = self._tables.get((system, metric))
         if table is None:
-            found = self.outcomes.get(system, {})
-            table = self._tables[(system, metric)] = found.metric_values(metric) if isinstance(found, OutcomeTable) \
-                else {i: o.values[metric] for i, o in found.items() if metric in o.values}
+            found = self.outcomes.get(system)
+            table = self._tables[(system, metric)] = found.metric_values(metric) if found is not None else {}
         return table if ids is None else {i: table[i] for i in ids if i in table}
 
     def mean(self, system: str, metric: str, ids: list[str] | None = None) -> float | None:
@@ -163,98 +139,3 @@ class FactsBuilder:
 
 
 EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
-NO_STATUS: dict[str, str] = {}  # shared by every outcome scored all ok; never changed
-_NONE = math.nan  # a missing number in a column
-_ABSENT, _FIRST_STATUS = 1, 2  # status codes: 0 ok with a value, 1 neither, 2.. an index into `statuses`
-
-
-class OutcomeTable(Mapping[str, Outcome]):
-    """One system's outcomes by example id, kept as columns: a few bytes a sample instead of an
-    object with dicts each (the follower holds every sample's outcome until the run ends, so on
-    100,000 samples this is ~10 MB instead of ~85). Reading an id builds its `Outcome`."""
-
-    def __init__(self) -> None:
-        self._ids: list[str] = []  # row -> example id (the sample's own string)
-        self._rows: dict[str, int] = {}
-        self._values: dict[str, array] = {}  # metric -> value per row (NaN: no ok value)
-        self._codes: dict[str, bytearray] = {}  # metric -> status code per row
-        self._statuses: list[str] = []  # the statuses other than ok, interned
-        self._numbers = {name: array("d") for name in ("total_s", "retrieval_s", "generation_s", "cost_usd")}
-        self._tokens = {name: array("q") for name in ("tokens_in", "tokens_out")}  # -1: not reported
-        self._flags = bytearray()  # 1 error, 2 cached, 4 declined known, 8 declined
-        self._texts: dict[int, str] = {}
-        self._retrieved: dict[int, list[str]] = {}
-
-    def add(self, example_id: str, response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool) -> None:
-        row = len(self._ids)
-        self._ids.append(example_id)
-        self._rows[example_id] = row  # a repeated id: the later sample, as a dict would keep
-        for name, score in scores.items():
-            if name not in self._values:
-                self._values[name] = array("d", [_NONE]) * row
-                self._codes[name] = bytearray([_ABSENT]) * row
-        for name, column in self._values.items():
-            score = scores.get(name)
-            state = score.get("status") if score is not None else None
-            if state == "ok" and score.get("value") is not None:  # type: ignore[union-attr]
-                column.append(float(score["value"]))  # type: ignore[index]
-                self._codes[name].append(0)
-                continue
-            column.append(_NONE)
-            self._codes[name].append(_ABSENT if score is None or state == "ok" else self._status_code(str(state)))
-        timings = response.get("timings") or {}
-        for name in ("total_s", "retrieval_s", "generation_s"):
-            self._numbers[name].append(_nan_for_none(timings.get(name)))
-        self._numbers["cost_usd"].append(_nan_for_none(response.get("cost_usd")))
-        usage = response.get("usage")
-        for name, key in (("tokens_in", "input_tokens"), ("tokens_out", "output_tokens")):
-            self._tokens[name].append(-1 if usage is None else int(usage.get(key) or 0))
-        declined = (response.get("metadata") or {}).get("declined")
-        self._flags.append(bool(response.get("error")) | 2 * bool(response.get("cached"))
-                           | (0 if declined is None else 4 | 8 * bool(declined)))
-        if keep_text:
-            self._texts[row] = str(response.get("text") or "")
-        retrieved = response.get("retrieved")
-        if retrieved is not None:
-            ordered = sorted(retrieved, key=lambda c: c.get("rank") or 0)
-            self._retrieved[row] = list(dict.fromkeys(sys.intern(str(c.get("doc_id"))) for c in ordered))
-
-    def _status_code(self, status: str) -> int:
-        if status not in self._statuses:
-            self._statuses.append(sys.intern(status))
-        return _FIRST_STATUS + self._statuses.index(status)
-
-    def metric_values(self, metric: str) -> dict[str, float]:
-        """Example id -> `ok` value of `metric`, straight from its column."""
-        column = self._values.get(metric)
-        if column is None:
-            return {}
-        return {i: column[r] for i, r in self._rows.items() if column[r] == column[r]}  # NaN != NaN
-
-    def _outcome(self, row: int) -> Outcome:
-        values = {m: v for m, column in self._values.items() if (v := column[row]) == v}
-        status = {m: self._statuses[c - _FIRST_STATUS] for m, codes in self._codes.items() if (c := codes[row]) >= 2}
-        numbers = {name: None if (v := column[row]) != v else v for name, column in self._numbers.items()}
-        tokens = {name: None if (v := column[row]) < 0 else v for name, column in self._tokens.items()}
-        flags = self._flags[row]
-        return Outcome(values=values, status=status or NO_STATUS, error=bool(flags & 1), text=self._texts.get(row, ""),
-                       retrieved=self._retrieved.get(row), total_s=numbers["total_s"],
-                       retrieval_s=numbers["retrieval_s"], generation_s=numbers["generation_s"],
-                       tokens_in=tokens["tokens_in"], tokens_out=tokens["tokens_out"], cost_usd=numbers["cost_usd"],
-                       cached=bool(flags & 2), declined=bool(flags & 8) if flags & 4 else None)
-
-    def __getitem__(self, example_id: str) -> Outcome:
-        return self._outcome(self._rows[example_id])
-
-    def __contains__(self, example_id: object) -> bool:
-        return example_id in self._rows
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-def _nan_for_none(value: Any) -> float:
-    return _NONE if value is None else float(value)

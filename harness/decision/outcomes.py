@@ -1,0 +1,225 @@
+"""Each system's answers as the decision analysis reads them: per sample the `ok` score values,
+the other statuses, error, timings, tokens, cost, retrieved ids, kept as columns.
+
+The report's follower holds every sample's outcome until the run ends, so an `OutcomeTable` keeps
+a few bytes a sample in arrays instead of an object with dicts each (on 100,000 samples ~10 MB
+instead of ~85). Reading it gives `OutcomeRow`s, views that read the columns on demand; `Outcome`
+is the same answer as a plain record (`OutcomeRow.record()`).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NO_STATUS: dict[str, str] = {}  # shared by every outcome scored all ok; never changed
+_NONE = math.nan  # a missing number in a column
+_ABSENT, _FIRST_STATUS = 1, 2  # status codes: 0 ok with a value, 1 neither, 2.. an index into the statuses
+NUMBERS = ("total_s", "retrieval_s", "generation_s", "cost_usd")
+_ERROR, _CACHED, _DECLINE_KNOWN, _DECLINED = 1, 2, 4, 8
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One system's answer to one example, reduced to what the analysis reads."""
+
+    values: dict[str, float]  # the `ok` values
+    status: dict[str, str]  # the statuses other than `ok` (undefined, error)
+    error: bool
+    text: str
+    retrieved: list[str] | None  # document ids in rank order; None: the system does not retrieve
+    total_s: float | None
+    retrieval_s: float | None
+    generation_s: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    cached: bool
+    declined: bool | None
+
+
+class OutcomeTable(Mapping[str, "OutcomeRow"]):
+    """One system's outcomes by example id, as columns (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.n = 0  # rows added (a repeated id adds a row; the id then reads the later one)
+        self.rows: dict[str, int] = {}
+        self.value_columns: dict[str, array] = {}  # metric -> value per row (NaN: no ok value)
+        self.status_codes: dict[str, bytearray] = {}  # metric -> status code per row
+        self.statuses: list[str] = []  # the statuses other than ok, interned
+        self.numbers = {name: array("d") for name in NUMBERS}  # NaN: not reported
+        self.tokens = {name: array("q") for name in ("tokens_in", "tokens_out")}  # -1: not reported
+        self.flags = bytearray()
+        self.texts: dict[int, str] = {}
+        self.retrieved: dict[int, list[str]] = {}
+
+    def add(self, example_id: str, response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool) -> None:
+        row = self.n
+        self.n += 1
+        self.rows[example_id] = row
+        for name in scores:
+            if name not in self.value_columns:
+                self.value_columns[name] = array("d", [_NONE]) * row
+                self.status_codes[name] = bytearray([_ABSENT]) * row
+        for name, column in self.value_columns.items():
+            score = scores.get(name)
+            state = score.get("status") if score is not None else None
+            if state == "ok" and score.get("value") is not None:  # type: ignore[union-attr]
+                column.append(float(score["value"]))  # type: ignore[index]
+                self.status_codes[name].append(0)
+                continue
+            column.append(_NONE)
+            self.status_codes[name].append(_ABSENT if score is None or state == "ok" else self._status_code(str(state)))
+        timings = response.get("timings") or {}
+        for name in ("total_s", "retrieval_s", "generation_s"):
+            self.numbers[name].append(_nan_for_none(timings.get(name)))
+        self.numbers["cost_usd"].append(_nan_for_none(response.get("cost_usd")))
+        usage = response.get("usage")
+        for name, key in (("tokens_in", "input_tokens"), ("tokens_out", "output_tokens")):
+            self.tokens[name].append(-1 if usage is None else int(usage.get(key) or 0))
+        declined = (response.get("metadata") or {}).get("declined")
+        self.flags.append(_ERROR * bool(response.get("error")) | _CACHED * bool(response.get("cached"))
+                          | (0 if declined is None else _DECLINE_KNOWN | _DECLINED * bool(declined)))
+        if keep_text:
+            self.texts[row] = str(response.get("text") or "")
+        retrieved = response.get("retrieved")
+        if retrieved is not None:
+            ordered = sorted(retrieved, key=lambda c: c.get("rank") or 0)
+            self.retrieved[row] = list(dict.fromkeys(sys.intern(str(c.get("doc_id"))) for c in ordered))
+
+    def _status_code(self, status: str) -> int:
+        if status not in self.statuses:
+            self.statuses.append(sys.intern(status))
+        return _FIRST_STATUS + self.statuses.index(status)
+
+    def metric_values(self, metric: str) -> dict[str, float]:
+        """Example id -> `ok` value of `metric`, straight from its column."""
+        column = self.value_columns.get(metric)
+        if column is None:
+            return {}
+        return {i: column[r] for i, r in self.rows.items() if column[r] == column[r]}  # NaN != NaN
+
+    def retrieves(self) -> bool:
+        return bool(self.retrieved)
+
+    def __getitem__(self, example_id: str) -> "OutcomeRow":
+        return OutcomeRow(self, self.rows[example_id])
+
+    def __contains__(self, example_id: object) -> bool:
+        return example_id in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class _RowValues(Mapping[str, float]):
+    """A row's `ok` values, read from the columns."""
+
+    __slots__ = ("columns", "row")
+
+    def __init__(self, columns: dict[str, array], row: int):
+        self.columns, self.row = columns, row
+
+    def __getitem__(self, metric: str) -> float:
+        value = self.columns[metric][self.row]
+        if value != value:
+            raise KeyError(metric)
+        return value
+
+    def __contains__(self, metric: object) -> bool:
+        column = self.columns.get(metric)  # type: ignore[call-overload]
+        return column is not None and column[self.row] == column[self.row]
+
+    def __iter__(self) -> Iterator[str]:
+        return (m for m, column in self.columns.items() if column[self.row] == column[self.row])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class OutcomeRow:
+    """One sample of an `OutcomeTable`, read on demand: the fields of `Outcome`."""
+
+    __slots__ = ("table", "row")
+
+    def __init__(self, table: OutcomeTable, row: int):
+        self.table, self.row = table, row
+
+    @property
+    def values(self) -> Mapping[str, float]:
+        return _RowValues(self.table.value_columns, self.row)
+
+    @property
+    def status(self) -> dict[str, str]:
+        t, row = self.table, self.row
+        found = {m: t.statuses[c - _FIRST_STATUS] for m, codes in t.status_codes.items() if (c := codes[row]) >= _FIRST_STATUS}
+        return found or NO_STATUS
+
+    @property
+    def error(self) -> bool:
+        return bool(self.table.flags[self.row] & _ERROR)
+
+    @property
+    def cached(self) -> bool:
+        return bool(self.table.flags[self.row] & _CACHED)
+
+    @property
+    def declined(self) -> bool | None:
+        flags = self.table.flags[self.row]
+        return bool(flags & _DECLINED) if flags & _DECLINE_KNOWN else None
+
+    @property
+    def text(self) -> str:
+        return self.table.texts.get(self.row, "")
+
+    @property
+    def retrieved(self) -> list[str] | None:
+        return self.table.retrieved.get(self.row)
+
+    def _number(self, name: str) -> float | None:
+        value = self.table.numbers[name][self.row]
+        return None if value != value else value
+
+    @property
+    def total_s(self) -> float | None:
+        return self._number("total_s")
+
+    @property
+    def retrieval_s(self) -> float | None:
+        return self._number("retrieval_s")
+
+    @property
+    def generation_s(self) -> float | None:
+        return self._number("generation_s")
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self._number("cost_usd")
+
+    @property
+    def tokens_in(self) -> int | None:
+        value = self.table.tokens["tokens_in"][self.row]
+        return None if value < 0 else value
+
+    @property
+    def tokens_out(self) -> int | None:
+        value = self.table.tokens["tokens_out"][self.row]
+        return None if value < 0 else value
+
+    def record(self) -> Outcome:
+        """The same answer as a plain `Outcome`."""
+        return Outcome(values=dict(self.values), status=dict(self.status), error=self.error, text=self.text,
+                       retrieved=self.retrieved, total_s=self.total_s, retrieval_s=self.retrieval_s,
+                       generation_s=self.generation_s, tokens_in=self.tokens_in, tokens_out=self.tokens_out,
+                       cost_usd=self.cost_usd, cached=self.cached, declined=self.declined)
+
+
+def _nan_for_none(value: Any) -> float:
+    return _NONE if value is None else float(value)
