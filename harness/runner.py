@@ -180,6 +180,10 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
             tally.add(name, failed, scores)
             progress.advance(name, failed=failed)
             del response, scores  # not held while this worker waits for its next call
+            # Cache hits and instant in-process answers never wait, so without this one worker would
+            # take every pair in one step of the loop: Ctrl-C, SIGTERM and the dropping of cancelled
+            # timers (one per call) are loop callbacks, and would wait for the whole run.
+            await asyncio.sleep(0)
 
     status = "failed"  # unless the work ends normally or is cancelled
     # reports (and the run store's rows) are written by a process following samples.jsonl

@@ -222,3 +222,40 @@ def test_a_failing_metric_marks_the_run_degraded(tmp_path: Path) -> None:
     assert header["status"] == "complete" and (tmp_path / "run" / "report.md").exists()
     assert len(header["degraded"]) == 1 and header["degraded"][0].startswith("DEGRADED: factual_correctness failed on 5 of 5")
     assert "error: unusable run: DEGRADED: factual_correctness" in done.stderr
+
+
+def test_answers_that_never_wait_still_hand_the_loop_back(tmp_path: Path, monkeypatch) -> None:
+    """Cache hits and in-process models answer without ever waiting: the workers must still let
+    the event loop run between samples, or its callbacks (Ctrl-C, SIGTERM, cancelled timers being
+    dropped) wait for the whole run."""
+    import asyncio
+
+    import harness.runner as runner
+    from harness.launch import start_run
+    from harness.plan import RunOptions
+
+    monkeypatch.setenv("HARNESS_DB", "off")
+    suite = write_suite(tmp_path, {  # 600 pairs, each answered at once
+        "name": "instant", "dataset": {"inline": qa_rows(200)}, "scripted_models": {"now": {"latency_ms": 0}},
+        "systems": {f"s{i}": {"kind": "prompt", "model": "scripted/now"} for i in range(3)},
+        "metrics": ["exact_match", "latency", "usage"], "settings": {"concurrency": 4},
+    })
+    passes, seen = [0], []  # loop passes so far, as each sample starts
+    original = runner.respond_safely
+
+    async def respond(system, example):
+        if not seen:
+            loop = asyncio.get_running_loop()
+
+            def tick() -> None:  # runs once per pass of the loop
+                passes[0] += 1
+                loop.call_soon(tick)
+
+            loop.call_soon(tick)
+        seen.append(passes[0])
+        return await original(system, example)
+
+    monkeypatch.setattr(runner, "respond_safely", respond)
+    start_run(suite, RunOptions(out=tmp_path / "run", progress=False, reports=False, cache_dir=tmp_path / "cache"))
+    assert len(seen) == 600
+    assert seen[-1] >= 600 // 64  # 64 workers: at least one pass of the loop for every 64 samples
