@@ -68,6 +68,25 @@ def test_the_tally_counts_statuses_and_only_averages_ok_scores() -> None:
     assert tally.degraded(0.1) and not tally.degraded(0.2)
 
 
+def test_intervals_drawn_on_threads_are_the_ones_drawn_in_turn(monkeypatch) -> None:
+    """A large run's summary resamples its cells on threads: the same figures, whatever order
+    the threads finish in."""
+    import harness.run.summary as summary
+
+    rng = np.random.default_rng(3)
+    tally = RunTally()
+    for i in range(3000):
+        tally.add(f"s{i % 3}", False, {"a": Score.ok("a", float(rng.random())), "b": Score.ok("b", float(i % 2)),
+                                       "c": Score.ok("c", 1.0)})
+    monkeypatch.setattr(summary, "BOOTSTRAP_THREADS", 1)
+    in_turn = tally.summary(samples=400, confidence=0.9, seed=5)
+    monkeypatch.setattr(summary, "BOOTSTRAP_THREADS", 4)
+    monkeypatch.setattr(summary.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(summary, "PARALLEL_CELLS", 1)
+    assert tally.summary(samples=400, confidence=0.9, seed=5) == in_turn
+    assert len(in_turn) == 9 and all(r.ci_low is not None for r in in_turn)
+
+
 def test_finite_or_error_never_lets_nan_through() -> None:
     assert finite_or_error("m", 0.25).value == 0.25
     for bad in (float("nan"), float("inf"), None, "x"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from array import array
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,9 @@ from harness.errors import HarnessError
 
 SUMMARY = "summary.csv"
 SUMMARY_COLUMNS = ["system", "metric", "mean", "ci_low", "ci_high", "n", "n_undefined", "n_error"]
+# intervals are drawn on this many threads once a run's resampling reaches PARALLEL_CELLS draws
+BOOTSTRAP_THREADS = 4
+PARALLEL_CELLS = 2_000_000
 
 
 class SummaryRow(BaseModel):
@@ -126,16 +130,29 @@ class RunTally:
         from harness.stats import bootstrap_ci
 
         rank = {name: i for i, name in enumerate(system_order)}
-        rows = []
-        for (system, metric), cell in self.cells.items():
-            # sorted: the figures depend on which values a run holds, not on the order its samples
-            # finished (concurrency, or a resume, changes that order; the bootstrap would follow it)
-            data = np.sort(np.frombuffer(cell.values, dtype=np.float64)) if cell.n else np.zeros(0)
-            low, high = bootstrap_ci(data, samples=samples, confidence=confidence, seed=seed)
-            rows.append(SummaryRow(
-                system=system, metric=metric, mean=float(data.mean()) if cell.n else None,
-                ci_low=low, ci_high=high, n=cell.n, n_undefined=cell.n_undefined, n_error=cell.n_error,
-            ))
+        cells = list(self.cells.items())
+        # sorted: the figures depend on which values a run holds, not on the order its samples
+        # finished (concurrency, or a resume, changes that order; the bootstrap would follow it)
+        data = [np.sort(np.frombuffer(cell.values, dtype=np.float64)) if cell.n else np.zeros(0) for _, cell in cells]
+
+        def interval(values: Any) -> tuple[float | None, float | None]:
+            return bootstrap_ci(values, samples=samples, confidence=confidence, seed=seed)
+
+        threads = min(os.cpu_count() or 1, BOOTSTRAP_THREADS)
+        if threads > 1 and sum(d.size for d in data) * samples >= PARALLEL_CELLS:
+            # NumPy draws and averages without the GIL, and each cell has its own generator, so
+            # threads give the same intervals sooner (the end of a large run waits for them)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads, thread_name_prefix="harness-bootstrap") as pool:
+                intervals = list(pool.map(interval, data))
+        else:
+            intervals = [interval(d) for d in data]
+        rows = [
+            SummaryRow(system=system, metric=metric, mean=float(values.mean()) if cell.n else None,
+                       ci_low=low, ci_high=high, n=cell.n, n_undefined=cell.n_undefined, n_error=cell.n_error)
+            for ((system, metric), cell), values, (low, high) in zip(cells, data, intervals)
+        ]
         rows.sort(key=lambda r: rank.get(r.system, len(rank)))
         return rows
 
