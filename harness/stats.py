@@ -31,10 +31,12 @@ def bootstrap_ci(
     samples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    block_cells: int = BLOCK_CELLS,
 ) -> tuple[float | None, float | None]:
     """Percentile-bootstrap interval for the mean (of scores, or of paired differences).
 
-    n = 0 gives (None, None); n = 1 (or identical values) gives (v, v).
+    n = 0 gives (None, None); n = 1 (or identical values) gives (v, v). `block_cells`: indices
+    drawn at once (callers running several on threads share BLOCK_CELLS between them).
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
@@ -48,7 +50,7 @@ def bootstrap_ci(
         return float(data[0]), float(data[0])
     rng = np.random.default_rng(seed)
     means = np.empty(samples, dtype=np.float64)
-    rows = max(1, BLOCK_CELLS // n)
+    rows = max(1, block_cells // n)
     for start in range(0, samples, rows):
         stop = min(samples, start + rows)
         means[start:stop] = data[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)

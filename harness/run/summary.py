@@ -127,7 +127,7 @@ class RunTally:
         """One row per (system, metric): systems in `system_order` first, metrics as first seen."""
         import numpy as np
 
-        from harness.stats import bootstrap_ci
+        from harness.stats import BLOCK_CELLS, bootstrap_ci
 
         rank = {name: i for i, name in enumerate(system_order)}
         cells = list(self.cells.items())
@@ -135,11 +135,15 @@ class RunTally:
         # finished (concurrency, or a resume, changes that order; the bootstrap would follow it)
         data = [np.sort(np.frombuffer(cell.values, dtype=np.float64)) if cell.n else np.zeros(0) for _, cell in cells]
 
-        def interval(values: Any) -> tuple[float | None, float | None]:
-            return bootstrap_ci(values, samples=samples, confidence=confidence, seed=seed)
-
         threads = min(os.cpu_count() or 1, BOOTSTRAP_THREADS)
-        if threads > 1 and sum(d.size for d in data) * samples >= PARALLEL_CELLS:
+        if sum(d.size for d in data) * samples < PARALLEL_CELLS:
+            threads = 1
+
+        def interval(values: Any) -> tuple[float | None, float | None]:
+            return bootstrap_ci(values, samples=samples, confidence=confidence, seed=seed,
+                                block_cells=BLOCK_CELLS // threads)  # no more memory than one thread
+
+        if threads > 1:
             # NumPy draws and averages without the GIL, and each cell has its own generator, so
             # threads give the same intervals sooner (the end of a large run waits for them)
             from concurrent.futures import ThreadPoolExecutor
