@@ -40,3 +40,18 @@ def test_a_repeated_example_keeps_the_later_sample_once():
     table.add("a", {}, {"em": ok(0.0)}, keep_text=False)
     table.add("a", {}, {"em": ok(1.0)}, keep_text=False)
     assert list(table) == ["a"] and dict(table["a"].values) == {"em": 1.0} and table.metric_values("em") == {"a": 1.0}
+
+
+def test_tables_sharing_an_index_keep_their_own_examples_and_order():
+    from harness.decision.outcomes import ExampleIndex
+
+    index = ExampleIndex()
+    a, b = OutcomeTable(index), OutcomeTable(index)
+    for i in ("x", "y", "z"):
+        a.add(i, {}, {"em": ok(1.0)}, keep_text=False)
+    for i in ("z", "w"):
+        b.add(i, {}, {"em": ok(0.0)}, keep_text=False)
+    assert list(a) == ["x", "y", "z"] and list(b) == ["z", "w"] and len(a) == 3 and len(b) == 2
+    assert "w" not in a and "x" not in b and "nope" not in a
+    assert b.metric_values("em") == {"z": 0.0, "w": 0.0} and a["z"].values["em"] == 1.0
+    assert index.ids == ["x", "y", "z", "w"]  # one entry per example, whichever system saw it

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from harness.decision.outcomes import NO_STATUS, Outcome, OutcomeRow, OutcomeTable  # noqa: F401 - the facts' parts
+from harness.decision.outcomes import NO_STATUS, ExampleIndex, Outcome, OutcomeRow, OutcomeTable  # noqa: F401 - the facts' parts
 from harness.run import RunHeader, RunView
 from harness.suite.decision import CostConfig, DecisionConfig
 from harness.types import MetricInfo
@@ -24,8 +24,8 @@ FORMAT_ORDER = ["json_schema", "json_valid", "choice", "regex"]
 class RunFacts:
     header: RunHeader
     systems: list[str]
-    examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example (first seen, main phase)
-    updated_examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> example after the update
+    examples: dict[str, "ExampleFacts"] = field(default_factory=dict)  # id -> example (first seen, main phase)
+    updated_examples: dict[str, "ExampleFacts"] = field(default_factory=dict)  # id -> example after the update
     outcomes: dict[str, OutcomeTable] = field(default_factory=dict)  # system -> id -> outcome
     metrics: list[str] = field(default_factory=list)
     variants: dict[str, str] = field(default_factory=dict)  # updated-phase variant -> original
@@ -104,9 +104,10 @@ class FactsBuilder:
         self.systems: dict[str, None] = dict.fromkeys(header.systems)
         self.metrics: dict[str, None] = dict.fromkeys(header.metric_info)
         self.scored: set[str] = set()
-        self.examples: dict[str, dict[str, Any]] = {}
-        self.updated_examples: dict[str, dict[str, Any]] = {}
+        self.examples: dict[str, ExampleFacts] = {}
+        self.updated_examples: dict[str, ExampleFacts] = {}
         self.outcomes: dict[str, OutcomeTable] = {}
+        self.index = ExampleIndex()  # shared by the systems' tables
 
     def add(self, row: dict[str, Any]) -> None:
         system, example = row["system"], row["example"]
@@ -115,14 +116,14 @@ class FactsBuilder:
         updated = system in self.variants
         kept = self.updated_examples if updated else self.examples
         if example_id not in kept:
-            kept[example_id] = {k: example.get(k) for k in EXAMPLE_FIELDS}
+            kept[example_id] = ExampleFacts(example)
         scores = row.get("scores") or {}
         for name in scores:
             self.metrics.setdefault(name, None)
         self.scored.update(scores)
         table = self.outcomes.get(system)
         if table is None:
-            table = self.outcomes[system] = OutcomeTable()
+            table = self.outcomes[system] = OutcomeTable(self.index)
         table.add(example_id, row.get("response") or {}, scores, keep_text=updated)
 
     def finish(self, header: RunHeader | None = None) -> RunFacts:
@@ -139,3 +140,19 @@ class FactsBuilder:
 
 
 EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
+
+
+class ExampleFacts:
+    """What the analysis reads of an example, read like the example's dict (`get`): slots, and no
+    empty lists, since one is held per example until the run ends."""
+
+    __slots__ = EXAMPLE_FIELDS
+
+    def __init__(self, example: dict[str, Any]):
+        for name in EXAMPLE_FIELDS:
+            value = example.get(name)
+            setattr(self, name, None if isinstance(value, list) and not value else value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = getattr(self, name, None) if name in EXAMPLE_FIELDS else None
+        return default if value is None else value

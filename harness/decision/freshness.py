@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from harness.compare.stats import stable_seed
 from harness.decision.effects import num, verdict
-from harness.decision.facts import RunFacts
+from harness.decision.facts import ExampleFacts, RunFacts
 from harness.decision.model import Effect, Freshness, FreshnessRow
 from harness.decision.power import power_of
 from harness.metrics.basic import normalise_answer
@@ -21,7 +21,7 @@ from harness.stats import bootstrap_ci
 LOW_BEFORE = 0.2  # below this share right before the update, a loss says little about staleness
 
 
-def _reference(example: dict | None) -> str | None:
+def _reference(example: ExampleFacts | None) -> str | None:
     if not example:
         return None
     reference = example.get("reference")

@@ -42,12 +42,31 @@ class Outcome:
     declined: bool | None
 
 
+class ExampleIndex:
+    """Example id -> position, shared by every system's table (one entry per example, not per
+    sample)."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, int] = {}
+        self.ids: list[str] = []
+
+    def position(self, example_id: str) -> int:
+        found = self.positions.get(example_id)
+        if found is None:
+            found = self.positions[example_id] = len(self.ids)
+            self.ids.append(example_id)
+        return found
+
+
 class OutcomeTable(Mapping[str, "OutcomeRow"]):
     """One system's outcomes by example id, as columns (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: ExampleIndex | None = None) -> None:
+        self.index = index if index is not None else ExampleIndex()
         self.n = 0  # rows added (a repeated id adds a row; the id then reads the later one)
-        self.rows: dict[str, int] = {}
+        self.size = 0  # examples
+        self.order = array("i")  # row -> example position
+        self.row_at = array("i")  # example position -> its row (-1: none)
         self.value_columns: dict[str, array] = {}  # metric -> value per row (NaN: no ok value)
         self.status_codes: dict[str, bytearray] = {}  # metric -> status code per row
         self.statuses: list[str] = []  # the statuses other than ok, interned
@@ -57,10 +76,19 @@ class OutcomeTable(Mapping[str, "OutcomeRow"]):
         self.texts: dict[int, str] = {}
         self.retrieved: dict[int, list[str]] = {}
 
+    def _row(self, example_id: object) -> int:
+        position = self.index.positions.get(example_id)  # type: ignore[arg-type]
+        return -1 if position is None or position >= len(self.row_at) else self.row_at[position]
+
     def add(self, example_id: str, response: dict[str, Any], scores: dict[str, Any], *, keep_text: bool) -> None:
         row = self.n
         self.n += 1
-        self.rows[example_id] = row
+        position = self.index.position(example_id)
+        if position >= len(self.row_at):
+            self.row_at.extend([-1] * (position + 1 - len(self.row_at)))
+        self.size += self.row_at[position] < 0
+        self.row_at[position] = row
+        self.order.append(position)
         for name in scores:
             if name not in self.value_columns:
                 self.value_columns[name] = array("d", [_NONE]) * row
@@ -101,22 +129,32 @@ class OutcomeTable(Mapping[str, "OutcomeRow"]):
         column = self.value_columns.get(metric)
         if column is None:
             return {}
-        return {i: column[r] for i, r in self.rows.items() if column[r] == column[r]}  # NaN != NaN
+        return {i: column[r] for i, r in self._live() if column[r] == column[r]}  # NaN != NaN
+
+    def _live(self) -> Iterator[tuple[str, int]]:
+        """(example id, row) in the order rows were added, each id once (at its latest row)."""
+        ids, row_at = self.index.ids, self.row_at
+        for row, position in enumerate(self.order):
+            if row_at[position] == row:
+                yield ids[position], row
 
     def retrieves(self) -> bool:
         return bool(self.retrieved)
 
     def __getitem__(self, example_id: str) -> "OutcomeRow":
-        return OutcomeRow(self, self.rows[example_id])
+        row = self._row(example_id)
+        if row < 0:
+            raise KeyError(example_id)
+        return OutcomeRow(self, row)
 
     def __contains__(self, example_id: object) -> bool:
-        return example_id in self.rows
+        return self._row(example_id) >= 0
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.rows)
+        return (example_id for example_id, _ in self._live())
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.size
 
 
 class _RowValues(Mapping[str, float]):

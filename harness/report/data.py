@@ -61,8 +61,8 @@ class SampleStats:
     metric) the sum and count of `ok` values, and per system the latencies of successful samples
     (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
 
-    def __init__(self) -> None:
-        self.tally = RunTally()
+    def __init__(self, *, keep_values: bool = True) -> None:
+        self.tally = RunTally(keep_values=keep_values)  # counts only: the summary is read from summary.csv
         self.systems: dict[str, None] = {}
         self.tag_ids: dict[str, set[str]] = {}
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}

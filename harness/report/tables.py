@@ -102,7 +102,7 @@ def _total(data: RunData, system: str, metric: str, pattern: str) -> str:
     if cell is None or not cell.n:
         return "n/a"
     missing = cell.n_undefined + cell.n_error
-    return pattern.format(sum(cell.values)) + (f" ({missing} without a value)" if missing else "")
+    return pattern.format(cell.total) + (f" ({missing} without a value)" if missing else "")
 
 
 def judge_lines(data: RunData) -> list[str]:

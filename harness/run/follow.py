@@ -28,8 +28,9 @@ class SampleFollower:
         self.offset = 0
         self.rest = b""
         self.number = 0
-        self.seen: dict[str, set[str]] = {}  # system -> example ids (one string object per id)
-        self.ids: dict[str, str] = {}
+        self.positions: dict[str, int] = {}  # example id -> position (first seen)
+        self.ids: list[str] = []  # position -> id: one string object per id, whoever keeps it
+        self.seen: dict[str, bytearray] = {}  # system -> 1 at each position it answered (a byte a sample)
         self.duplicates = 0
 
     def new_rows(self) -> Iterator[dict[str, Any]]:
@@ -63,12 +64,19 @@ class SampleFollower:
                     or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
                 raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
             example_id = str(row["example"]["id"])
-            example_id = self.ids.setdefault(example_id, example_id)
-            if isinstance(row["example"]["id"], str):
-                row["example"]["id"] = example_id  # one string per id, whoever keeps it
-            seen = self.seen.setdefault(row["system"], set())
-            if example_id in seen:
+            position = self.positions.get(example_id)
+            if position is None:
+                position = self.positions[example_id] = len(self.ids)
+                self.ids.append(example_id)
+            elif isinstance(row["example"]["id"], str):
+                row["example"]["id"] = self.ids[position]  # one string per id, whoever keeps it
+            seen = self.seen.get(row["system"])
+            if seen is None:
+                seen = self.seen[row["system"]] = bytearray()
+            if position < len(seen) and seen[position]:
                 self.duplicates += 1
                 continue
-            seen.add(example_id)
+            if position >= len(seen):
+                seen.extend(bytes(position + 1 - len(seen)))
+            seen[position] = 1
             yield row

@@ -39,26 +39,28 @@ class SummaryRow(BaseModel):
 
 
 class Cell:
-    """The scores of one (system, metric): ok values, and how many were undefined or errors."""
+    """The scores of one (system, metric): ok values (their count and sum, and the values
+    themselves unless the tally keeps counts only), and how many were undefined or errors."""
 
-    __slots__ = ("values", "n_undefined", "n_error", "n_own_error", "n_scored")
+    __slots__ = ("values", "n", "total", "n_undefined", "n_error", "n_own_error", "n_scored")
 
     def __init__(self) -> None:
         self.values = array("d")
+        self.n = 0  # ok values
+        self.total = 0.0  # their sum
         self.n_undefined = 0
         self.n_error = 0
         self.n_own_error = 0  # errors of the metric itself (the system had answered)
         self.n_scored = 0  # samples whose system answered
 
-    @property
-    def n(self) -> int:
-        return len(self.values)
-
 
 class RunTally:
-    """Counts and ok values of a run, added one sample at a time (in the order they finished)."""
+    """Counts and ok values of a run, added one sample at a time (in the order they finished).
+    `keep_values=False` keeps counts and sums only (8 bytes a score less): enough for tables,
+    not for intervals, which `summary` then refuses to compute."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_values: bool = True) -> None:
+        self.keep_values = keep_values
         self.cells: dict[tuple[str, str], Cell] = {}
         self.samples: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -81,7 +83,11 @@ class RunTally:
             if not failed:
                 cell.n_scored += 1
             if status == "ok" and value is not None:
-                cell.values.append(float(value))
+                value = float(value)
+                cell.n += 1
+                cell.total += value
+                if self.keep_values:
+                    cell.values.append(value)
             elif status == "undefined":
                 cell.n_undefined += 1
             else:
@@ -125,6 +131,8 @@ class RunTally:
         self, *, samples: int, confidence: float, seed: int, system_order: Iterable[str] = ()
     ) -> list[SummaryRow]:
         """One row per (system, metric): systems in `system_order` first, metrics as first seen."""
+        if not self.keep_values:
+            raise ValueError("this tally keeps counts only: it has no values to draw intervals from")
         import numpy as np
 
         from harness.stats import BLOCK_CELLS, bootstrap_ci
