@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from harness.errors import DatasetError
+from harness.example_list import ExampleList
 from harness.jsonl import JsonlError, iter_jsonl
 from harness.suite.model import DatasetSource, Suite
 from harness.textfile import TextFileError, read_text
@@ -23,7 +25,7 @@ from harness.types import Example
 
 @dataclass
 class Dataset:
-    test: list[Example]
+    test: ExampleList  # held until the run ends: compact
     train: list[Example]
     # every id the dataset holds (all splits, before `limit`): outputs recorded elsewhere (replay)
     # are checked against it
@@ -33,7 +35,7 @@ class Dataset:
         """The examples' JSON, one per line, hashed as it is made (no string of the whole dataset).
         An unset `answerable` is left out, so datasets without one hash as they did before it existed."""
         digest = hashlib.sha256()
-        for i, example in enumerate([*self.test, *self.train]):
+        for i, example in enumerate(itertools.chain(self.test, self.train)):  # one example at a time
             if i:
                 digest.update(b"\n")
             digest.update(example.model_dump_json(exclude={"answerable"} if example.answerable is None else None).encode())
@@ -45,16 +47,16 @@ def load_dataset(suite: Suite) -> Dataset:
     rows = _read_source(config, suite, "dataset")
     first_seen: dict[tuple[str, str], str] = {}
     examples = _to_examples(rows, config, "dataset", default_split=config.test_split, first_seen=first_seen)
-    test = [e for e in examples if e.split == config.test_split]
-    train = [e for e in examples if e.split == config.train_split]
-    known_ids = {e.id for e in examples}
+    test = examples.in_split(config.test_split)
+    train = list(examples.in_split(config.train_split))
+    known_ids = set(examples.ids())
     if config.train is not None:
         train_rows = _read_source(config.train, suite, "dataset.train")
         extra = _to_examples(
             train_rows, config.train, "dataset.train", default_split=config.train_split, split="train", first_seen=first_seen
         )
         train += extra
-        known_ids |= {e.id for e in extra}
+        known_ids.update(extra.ids())
     if not test:
         splits = sorted({e.split for e in examples})
         hint = f" (splits found: {', '.join(splits)})" if splits else ""
@@ -208,13 +210,13 @@ def _to_examples(
     default_split: str,
     split: str | None = None,
     first_seen: dict[tuple[str, str], str] | None = None,
-) -> list[Example]:
+) -> ExampleList:
     """Rows -> Examples; every bad row is reported (the first 20) with its position.
     `first_seen` maps (split, id) to the position that used it first, across sources."""
     fields = source.fields
     mapped = {v for v in fields.model_dump().values() if v}
     first_seen = {} if first_seen is None else first_seen
-    examples, problems = [], []
+    examples, problems = ExampleList(), []
     for index, (position, row) in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(f"{position}: not an object with named fields (got {type(row).__name__})")
@@ -237,20 +239,18 @@ def _to_examples(
                 metadata={k: v for k, v in row.items() if k not in mapped},
             )
             # fields left at their default are not passed: the Example is the same, and smaller
-            # (~1.2 instead of ~1.7 KB: pydantic keeps the set of the fields given)
-            examples.append(Example(**{k: v for k, v in values.items() if not _default(k, v)}))
+            example = Example(**{k: v for k, v in values.items() if not _default(k, v)})
         except (ValueError, TypeError) as error:
             problems.append(f"{position}: {error}")
             continue
-        example = examples[-1]
         key = (example.split, example.id)
         if key in first_seen:
             problems.append(
                 f"{position}: duplicate id {example.id!r} in the {example.split!r} split (first at {first_seen[key]})"
             )
-            examples.pop()
         else:
             first_seen[key] = position
+            examples.append(example)
     if problems:
         shown = problems[:20] + ([f"(and {len(problems) - 20} more)"] if len(problems) > 20 else [])
         raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=shown)
@@ -324,6 +324,6 @@ def _relevance(value: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
-def read_examples(source: DatasetSource, suite: Suite, where: str, *, split: str = "test") -> list[Example]:
+def read_examples(source: DatasetSource, suite: Suite, where: str, *, split: str = "test") -> ExampleList:
     """Every row of one source as examples of `split` (the updated phase's examples use this)."""
     return _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split)

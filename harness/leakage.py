@@ -13,8 +13,9 @@ from __future__ import annotations
 import string
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
+from harness.example_list import ExampleList
 from harness.types import Example
 
 _PUNCTUATION = {ord(c): None for c in string.punctuation}
@@ -64,11 +65,10 @@ class LeakageReport:
         """For run.json: {"count": n, "n_test": n, "pairs": [[test_id, train_id], ...]}."""
         return {"count": self.count, "n_test": self.n_test, "pairs": [list(p) for p in self.pairs]}
 
-    def exclude(self, test: list[Example]) -> list[Example]:
+    def exclude(self, test: Sequence[Example]) -> ExampleList:
         """The test examples that did not leak (for `--exclude-leaked`)."""
-        leaked = set(self.test_ids)
-        return [e for e in test if e.id not in leaked]
+        return (test if isinstance(test, ExampleList) else ExampleList(test)).without_ids(self.test_ids)
 
 
-def check_leakage(test: list[Example], train: list[Example]) -> LeakageReport:
+def check_leakage(test: Sequence[Example], train: Sequence[Example]) -> LeakageReport:
     return LeakageReport(find_leaks(test, train), len(test))

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from harness.datasets import Dataset, load_dataset
 from harness.errors import ConfigError, HarnessError
@@ -71,7 +71,7 @@ class RunPlan:
     out: Path
     leakage: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-    tests: dict[str, list[Example]] = field(default_factory=dict)  # a system's own examples (the updated phase)
+    tests: dict[str, Sequence[Example]] = field(default_factory=dict)  # a system's own examples (the updated phase)
     update: UpdatePhase | None = None  # the suite's `updates:`, as `<name>@updated` systems
 
 

@@ -109,8 +109,8 @@ class SystemContext:
     name: str
     suite: "Suite"
     gateway: "Gateway"
-    train: list[Example]
-    test: list[Example]
+    train: Sequence[Example]
+    test: Sequence[Example]
     cache_dir: Path
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -12,7 +12,7 @@ phase, old references) and after it (the variants, new references), which is wha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from harness.errors import ConfigError
 from harness.systems import System, SystemContext
@@ -24,7 +24,7 @@ SUFFIX = "@updated"
 @dataclass
 class UpdatePhase:
     corpus: str
-    examples: list[Example]
+    examples: Sequence[Example]
     changed: list[str]
     unchanged: list[str]
     variants: dict[str, str] = field(default_factory=dict)  # variant name -> original system
@@ -133,7 +133,7 @@ def add_update_phase(plan: Any) -> UpdatePhase | None:
     return phase
 
 
-def _changed(examples: list[Example], test: list[Example], tag: str | None) -> tuple[list[str], list[str]]:
+def _changed(examples: Sequence[Example], test: Sequence[Example], tag: str | None) -> tuple[list[str], list[str]]:
     """(changed ids, unchanged ids): by tag when given, else a reference that differs from the
     test set's (or an id the test set does not have)."""
     before = {e.id: e for e in test}
@@ -152,7 +152,7 @@ def _answer(example: Example) -> tuple[Any, ...]:
     return (example.reference, example.reference_json, tuple(example.reference_doc_ids))
 
 
-def examples_for(plan: Any, system: str) -> list[Example]:
+def examples_for(plan: Any, system: str) -> Sequence[Example]:
     return plan.tests.get(system, plan.dataset.test)
 
 

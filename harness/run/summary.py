@@ -139,17 +139,21 @@ class RunTally:
 
         rank = {name: i for i, name in enumerate(system_order)}
         cells = list(self.cells.items())
-        # sorted: the figures depend on which values a run holds, not on the order its samples
-        # finished (concurrency, or a resume, changes that order; the bootstrap would follow it)
-        data = [np.sort(np.frombuffer(cell.values, dtype=np.float64)) if cell.n else np.zeros(0) for _, cell in cells]
-
         threads = min(os.cpu_count() or 1, BOOTSTRAP_THREADS)
-        if sum(d.size for d in data) * samples < PARALLEL_CELLS:
+        if sum(cell.n for _, cell in cells) * samples < PARALLEL_CELLS:
             threads = 1
 
-        def interval(values: Any) -> tuple[float | None, float | None]:
-            return bootstrap_ci(values, samples=samples, confidence=confidence, seed=seed,
-                                block_cells=BLOCK_CELLS // threads)  # no more memory than one thread
+        def interval(cell: Cell) -> tuple[float | None, float | None, float | None]:
+            """Mean and interval of one cell. Its values are sorted first: the figures depend on
+            which values a run holds, not on the order its samples finished (concurrency, or a
+            resume, changes that order; the bootstrap would follow it). Each cell's copy is made
+            here, so no more than one per thread exists at a time."""
+            if not cell.n:
+                return None, None, None
+            values = np.sort(np.frombuffer(cell.values, dtype=np.float64))
+            low, high = bootstrap_ci(values, samples=samples, confidence=confidence, seed=seed,
+                                     block_cells=BLOCK_CELLS // threads)  # no more memory than one thread
+            return float(values.mean()), low, high
 
         if threads > 1:
             # NumPy draws and averages without the GIL, and each cell has its own generator, so
@@ -157,13 +161,13 @@ class RunTally:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(threads, thread_name_prefix="harness-bootstrap") as pool:
-                intervals = list(pool.map(interval, data))
+                intervals = list(pool.map(interval, [cell for _, cell in cells]))
         else:
-            intervals = [interval(d) for d in data]
+            intervals = [interval(cell) for _, cell in cells]
         rows = [
-            SummaryRow(system=system, metric=metric, mean=float(values.mean()) if cell.n else None,
-                       ci_low=low, ci_high=high, n=cell.n, n_undefined=cell.n_undefined, n_error=cell.n_error)
-            for ((system, metric), cell), values, (low, high) in zip(cells, data, intervals)
+            SummaryRow(system=system, metric=metric, mean=mean, ci_low=low, ci_high=high, n=cell.n,
+                       n_undefined=cell.n_undefined, n_error=cell.n_error)
+            for ((system, metric), cell), (mean, low, high) in zip(cells, intervals)
         ]
         rows.sort(key=lambda r: rank.get(r.system, len(rank)))
         return rows
