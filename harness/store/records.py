@@ -22,14 +22,17 @@ from harness.run.writer import HEADER, SAMPLES
 
 @dataclass
 class RunRecord:
+    """The run's rows: its own (dicts) and the per-sample ones, as tuples in the order of their
+    table's columns (a run has millions of them: a dict each cost more than SQLite's insert)."""
+
     run: dict[str, Any]
     systems: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     summary: list[dict[str, Any]] = field(default_factory=list)
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    tags: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    scores: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[Any, ...]] = field(default_factory=list)
+    samples: list[tuple[Any, ...]] = field(default_factory=list)
+    scores: list[tuple[Any, ...]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -102,33 +105,29 @@ class RecordBuilder:
         example_id = str(example["id"])
         if example_id not in self.positions:
             tags = [str(t) for t in (example.get("tags") or [])]
-            self.positions[example_id] = len(self.positions)
-            record.examples.append({
-                "run_id": run_id, "example_id": example_id, "position": self.positions[example_id],
-                "digest": example_digest(example), "tags": _json(tags), "snippet": snippet(example.get("input")),
-            })
-            record.tags += [{"run_id": run_id, "tag": t, "example_id": example_id} for t in dict.fromkeys(tags)]
+            position = self.positions[example_id] = len(self.positions)
+            record.examples.append(
+                (run_id, example_id, position, example_digest(example), _json(tags), snippet(example.get("input"))))
+            record.tags += [(run_id, t, example_id) for t in dict.fromkeys(tags)]
         response = row.get("response") or {}
         failed = bool(response.get("error"))
         counts = self.per_system.setdefault(system, [0, 0])
         counts[0] += 1
         counts[1] += failed
         usage = response.get("usage") or {}
-        record.samples.append({
-            "run_id": run_id, "system": system, "example_id": example_id, "failed": failed,
-            "cached": bool(response.get("cached")),
-            "latency_s": _number((response.get("timings") or {}).get("total_s")),
-            "tokens_in": usage.get("input_tokens") if isinstance(usage.get("input_tokens"), int) else None,
-            "tokens_out": usage.get("output_tokens") if isinstance(usage.get("output_tokens"), int) else None,
-            "cost_usd": _number(response.get("cost_usd")),
-        })
+        tokens_in, tokens_out = usage.get("input_tokens"), usage.get("output_tokens")
+        record.samples.append((
+            run_id, system, example_id, failed, bool(response.get("cached")),
+            _number((response.get("timings") or {}).get("total_s")),
+            tokens_in if isinstance(tokens_in, int) else None, tokens_out if isinstance(tokens_out, int) else None,
+            _number(response.get("cost_usd")),
+        ))
+        metric_order, scores = self.metric_order, record.scores
         for metric, score in (row.get("scores") or {}).items():
-            self.metric_order[metric] = None
+            if metric not in metric_order:
+                metric_order[metric] = None
             status, value = _status(score)
-            record.scores.append({
-                "run_id": run_id, "system": system, "metric": metric, "example_id": example_id,
-                "status": status, "value": value,
-            })
+            scores.append((run_id, system, metric, example_id, status, value))
 
     def pending(self) -> int:
         record = self.record

@@ -122,6 +122,7 @@ samples = Table(
     Column("cost_usd", Float),
     PrimaryKeyConstraint("run_id", "system", "example_id"),
     Index("samples_example", "run_id", "example_id"),
+    sqlite_with_rowid=False,
 )
 
 scores = Table(
@@ -135,6 +136,7 @@ scores = Table(
     PrimaryKeyConstraint("run_id", "system", "metric", "example_id"),
     Index("scores_example", "run_id", "example_id"),
     Index("scores_status", "run_id", "status", "metric", "example_id"),
+    sqlite_with_rowid=False,
 )
 
 PER_RUN = [scores, samples, example_tags, examples, summary, run_metrics, run_systems, runs]

@@ -107,11 +107,13 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
         for table in PER_RUN:
             connection.execute(table.delete().where(table.c.run_id.in_([record.run_id, *stale])))
         connection.execute(runs.insert(), [record.run])
-        for table, rows in ((run_systems, record.systems), (run_metrics, record.metrics), (summary, record.summary),
-                            (examples, record.examples), (example_tags, record.tags), (samples, record.samples),
-                            (scores, record.scores)):
-            for start in range(0, len(rows), INSERT_BATCH):
-                connection.execute(table.insert(), rows[start:start + INSERT_BATCH])
+        for table, rows in ((run_systems, record.systems), (run_metrics, record.metrics), (summary, record.summary)):
+            if rows:
+                connection.execute(table.insert(), rows)
+        for table, tuples in ((examples, record.examples), (example_tags, record.tags), (samples, record.samples),
+                              (scores, record.scores)):
+            for start in range(0, len(tuples), INSERT_BATCH):
+                insert_rows(connection, table, tuples[start:start + INSERT_BATCH])
     refresh_statistics(store)
     return stale
 
@@ -154,8 +156,7 @@ class Registration:
         with self.store.write() as connection:
             for table, rows in ((examples, record.examples), (example_tags, record.tags), (samples, record.samples),
                                 (scores, record.scores)):
-                if rows:
-                    insert_rows(connection, table, rows)
+                insert_rows(connection, table, rows)
 
     def finish(self, view: RunView, *, duplicates: int) -> None:
         """The run's own rows and the last samples, in one transaction: the run appears whole."""
@@ -185,16 +186,17 @@ class Registration:
         forget_rows(self.store, self.builder.run_id)
 
 
-def insert_rows(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys). On SQLite through the driver's executemany:
-    SQLAlchemy's per-row parameter handling cost more than SQLite's own work."""
-    if connection.dialect.name != "sqlite":
-        connection.execute(table.insert(), rows)
+def insert_rows(connection: Any, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows`, tuples in the order of the table's columns. On SQLite through the driver's
+    executemany: SQLAlchemy's per-row parameter handling cost more than SQLite's own work."""
+    if not rows:
         return
-    columns = list(rows[0])
+    columns = list(table.columns.keys())
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
     names = ", ".join(f'"{column}"' for column in columns)  # the schema's own names
-    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-    connection.exec_driver_sql(statement, [tuple(row[c] for c in columns) for row in rows])
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
 def forget_rows(store: RunStore, run_id: str) -> None:
