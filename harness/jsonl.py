@@ -10,11 +10,35 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
 from harness.textfile import TextFileError, decode_utf8
+
+try:
+    import orjson
+except ImportError:  # a dependency; without it lines are read by json alone, as fast as that is
+    orjson = None
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+
+
+def parse_json(text: str | bytes) -> Any:
+    """`json.loads(text)` (bytes as UTF-8), 2-3x faster on the lines a run writes: through
+    orjson, except where the two could differ. orjson reads an integer beyond 64 bits as a float
+    where json keeps it exact, so text with 19 digits in a row goes to json; what orjson refuses
+    (NaN, lone surrogates, bad UTF-8) goes to json too, which returns it or raises its usual error."""
+    if orjson is not None:
+        long_digits = (_LONG_DIGITS if isinstance(text, str) else _LONG_DIGITS_BYTES).search(text)  # type: ignore[arg-type]
+        if long_digits is None:
+            try:
+                return orjson.loads(text)
+            except orjson.JSONDecodeError:
+                pass
+    return json.loads(text if isinstance(text, str) else text.decode("utf-8"))
 
 
 class JsonlError(HarnessError):
@@ -48,7 +72,7 @@ def iter_jsonl(path: str | Path, *, torn_tail: bool = False) -> Iterator[tuple[i
                 column = error.where.rsplit(":", 1)[-1]
                 raise JsonlError(error.message, where=f"{path}:{number}:{column}", line=number, torn=torn) from None
             try:
-                row = json.loads(text)
+                row = parse_json(text)
             except json.JSONDecodeError as error:
                 raise JsonlError(f"not JSON ({error.msg})", where=f"{path}:{number}:{error.colno}",
                                  line=number, torn=torn) from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.jsonl import parse_json
 
 CHUNK = 1 << 20
 
@@ -57,7 +58,7 @@ class SampleFollower:
             if not raw.strip():
                 continue
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = parse_json(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 raise HarnessError(f"not a JSON line ({error})", where=f"{self.path}:{self.number}") from None
             if not isinstance(row, dict) or not isinstance(row.get("system"), str) \
