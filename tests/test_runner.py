@@ -259,3 +259,26 @@ def test_answers_that_never_wait_still_hand_the_loop_back(tmp_path: Path, monkey
     start_run(suite, RunOptions(out=tmp_path / "run", progress=False, reports=False, cache_dir=tmp_path / "cache"))
     assert len(seen) == 600
     assert seen[-1] >= 600 // 64  # 64 workers: at least one pass of the loop for every 64 samples
+
+
+def test_workers_fill_every_providers_slots_and_no_more_wait_behind_them() -> None:
+    """One provider at concurrency 500: its 500 slots and 500 ready behind them (not 2,000: each
+    waiting worker holds its prepared call). Several providers: all their slots, up to 4x."""
+    from types import SimpleNamespace
+
+    from harness.gateway.gateway import Gateway
+    from harness.runner import worker_count
+
+    def plan(models: list[str | None], concurrency: int, judge: str | None = None, **per_provider: int):
+        systems = {f"s{i}": SimpleNamespace(model=m) if m else SimpleNamespace() for i, m in enumerate(models)}
+        suite = SimpleNamespace(systems=systems, judge=SimpleNamespace(model=judge),
+                                settings=SimpleNamespace(concurrency=concurrency))
+        return SimpleNamespace(suite=suite, gateway=Gateway(concurrency=concurrency, concurrency_per_provider=per_provider))
+
+    assert worker_count(plan(["scripted/a", "scripted/b"], 500)) == 1000
+    assert worker_count(plan(["openai/x", "anthropic/y"], 50)) == 150
+    assert worker_count(plan(["openai/x"], 50, judge="anthropic/j")) == 150  # judge calls take slots too
+    assert worker_count(plan(["openai/x", "anthropic/y"], 50, anthropic=150)) == 250  # 200 slots, capped at 4x
+    assert worker_count(plan(["a/x", "b/x", "c/x", "d/x", "e/x", "f/x"], 100)) == 500
+    assert worker_count(plan([None], 500)) == 1000  # no model named: the suite's concurrency
+    assert worker_count(plan(["local/gemma-3-270m"], 4)) == 64  # the local model's 7, and at least 64

@@ -51,11 +51,14 @@ class Gateway:
         self._rng = random.Random(seed)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
+    def slots(self, provider: str) -> int:
+        """How many calls to `provider` (a model name's prefix) may be in flight at once."""
+        base = provider.removeprefix("embed:").split("/", 1)[0]
+        return self.concurrency_per_provider.get(base, self.concurrency)
+
     def _semaphore(self, provider: str) -> asyncio.Semaphore:
         if provider not in self._semaphores:
-            base = provider.removeprefix("embed:").split("/", 1)[0]
-            size = self.concurrency_per_provider.get(base, self.concurrency)
-            self._semaphores[provider] = asyncio.Semaphore(size)
+            self._semaphores[provider] = asyncio.Semaphore(self.slots(provider))
         return self._semaphores[provider]
 
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
