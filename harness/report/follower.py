@@ -136,9 +136,12 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
     writer: PageWriter | None = None
     store = StoreFeed(header.run_id)
 
-    def take() -> None:
+    def take() -> int:
+        """Read what was appended; how many rows that was."""
         nonlocal writer
+        taken = 0
         for row in follower.new_rows():
+            taken += 1
             store.add(row)
             if not reports:
                 continue
@@ -148,11 +151,13 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
                 writer = PageWriter(RunData(run_dir, header, layout), run_dir)
             writer.add(row)
         store.tick()
+        return taken
 
     try:
         while True:
-            take()
-            if select.select([stdin], [], [], POLL_S)[0]:
+            # wait only when nothing was appended: while rows arrive, a pause is work left for the end
+            waited = 0 if take() else POLL_S
+            if select.select([stdin], [], [], waited)[0]:
                 line = stdin.readline()
                 if not line.strip():
                     store.abandon()
