@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from adapters.generation import (
@@ -28,6 +27,9 @@ from adapters.generation import (
 from harness.errors import ConfigError
 from harness.systems import System, SystemContext, system_kind
 from harness.types import Example, Response
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class FewShotConfig(LLMSystemConfig):
@@ -85,6 +87,7 @@ class FewShotSystem(System):
         return await self._similar(example)
 
     async def _similar(self, example: Example) -> list[Example]:
+        import numpy as np
         gateway = self.context.gateway
         async with self._lock:
             if self._matrix is None:

@@ -18,13 +18,15 @@ way, before they get here (harness.ranking).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 
-import numpy as np
 from pydantic import Field, field_validator
 
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.types import Example, Response, Score
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MeasureName = Literal["recall", "precision", "mrr", "ndcg", "hit"]
 ALL_MEASURES: tuple[MeasureName, ...] = ("recall", "precision", "mrr", "ndcg", "hit")
@@ -68,6 +70,7 @@ def gains_matrix(
     de-duplication when the caller guarantees each run lists a document once (as
     `Response.retrieved_doc_ids` does).
     """
+    import numpy as np
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -116,6 +119,7 @@ def metrics_from_gains(
     """The vectorised core: every measure for every query from the gain matrices.
 
     `relevance_level`: grades at or above it are relevant for the binary measures (None: > 0)."""
+    import numpy as np
     n, width = gains.shape
     ks = sorted(set(int(k) for k in ks))
     kmax = max(ks) if ks else 1

@@ -22,20 +22,22 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from harness.metrics.faithfulness.claims import answer_claims, find_verdict, is_short, number_found, strip_headers
 from harness.metrics.faithfulness.offline_v1 import OfflineJudgeV1Settings
 from harness.metrics.faithfulness.text import Unit, analyse, context_units
 
+if TYPE_CHECKING:
+    import numpy as np
+
 OFFLINE_VERSION = "offline-v2"
 MODEL_FILE = Path(__file__).with_name("offline_v2_model.json")
 FEATURES = ("lexical", "cosine", "numbers_missing", "names_missing", "negation", "relevance", "relevance_gap")
 
-Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
+Embedder = Callable[[list[str]], Awaitable["np.ndarray"]]
 
 
 class OfflineJudgeSettings(OfflineJudgeV1Settings):
@@ -82,6 +84,7 @@ def load_model(path: Path = MODEL_FILE) -> dict[str, Any]:
 
 def probability(model: dict[str, Any], values: dict[str, float]) -> float:
     """The fitted logistic model: P(faithful) from one claim's (or the weakest claims') signals."""
+    import numpy as np
     vector = np.array([values[name] for name in FEATURES], dtype=np.float64)
     z = (vector - np.asarray(model["mean"])) / np.asarray(model["scale"])
     logit = float(z @ np.asarray(model["weights"]) + model["intercept"])
@@ -108,6 +111,7 @@ class OfflineJudge:
         return f"{OFFLINE_VERSION}(emb={self.settings.embedding_model},model={self.model['fitted_on']},t={self.threshold:.3g})"
 
     async def _embeddings(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
         if self._embed is None:
             raise RuntimeError("offline-v2 needs embeddings but the judge has no embedder")
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
@@ -121,6 +125,7 @@ class OfflineJudge:
 
     async def evidence(self, question: str, answer: str, contexts: list[str]) -> tuple[list[Evidence], Evidence | None, dict | None, str | None]:
         """Per-claim evidence, the answer's aggregate, the verdict (if any), or a reason there is none."""
+        import numpy as np
         passages = [strip_headers(c) for c in contexts]
         units = context_units([p for p in passages if p], self.settings.window)
         if not units:
@@ -168,6 +173,7 @@ class OfflineJudge:
         return per_claim, aggregate, info, None
 
     def _claim_evidence(self, claim: Unit, units: list[Unit], cosines: np.ndarray, pool: Unit) -> Evidence:
+        import numpy as np
         lexical = np.array([_recall(claim, u) for u in units])
         best = int(np.argmax(lexical + cosines))
         close = lexical[best] >= 0.5 or cosines[best] >= 0.6
@@ -247,6 +253,7 @@ def _conflict(claim: Unit, units: list[Unit], cosines: np.ndarray, pool: Unit) -
     """1 when the unit closest to a hypothesis states a different value (a number or name of the
     hypothesis is nowhere in the contexts, and that unit has others) or the opposite polarity:
     the contexts refute it rather than merely not mention it."""
+    import numpy as np
     lexical = np.array([_recall(claim, u) for u in units])
     unit = units[int(np.argmax(lexical + cosines))]
     different_number = any(not number_found(x, pool.numbers) for x in claim.numbers) and bool(unit.numbers - claim.numbers)

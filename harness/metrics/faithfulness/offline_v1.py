@@ -15,17 +15,19 @@ score = supported claims / claims. Thresholds calibrated on benchmarks/data/fait
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.metrics.faithfulness.text import Unit, context_units, split_claims
 
+if TYPE_CHECKING:
+    import numpy as np
+
 OFFLINE_VERSION = "offline-v1"
 DEFAULT_EMBEDDING_MODEL = "local/all-minilm-l6-v2"
 
-Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
+Embedder = Callable[[list[str]], Awaitable["np.ndarray"]]
 
 
 class OfflineJudgeV1Settings(BaseModel):
@@ -71,6 +73,7 @@ class OfflineJudgeV1:
         return f"{OFFLINE_VERSION}(emb={s.embedding_model or 'none'},lex={s.lexical_threshold:g},cos={s.embedding_threshold:g})"
 
     async def _embeddings(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             found = await self._embed(missing)  # type: ignore[misc]
