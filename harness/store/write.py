@@ -220,6 +220,9 @@ def refresh_statistics(store: RunStore) -> None:
         if store.engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE " + ", ".join(t.name for t in (scores, samples, examples, example_tags))))
         else:
+            # a sample of each index, not all of it: a full ANALYZE of a store with 665,000 score
+            # rows took 0.34 s, at the end of every run whose tables had grown enough
+            connection.execute(text("PRAGMA analysis_limit=1000"))
             connection.execute(text("PRAGMA optimize"))
 
 
