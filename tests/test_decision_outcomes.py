@@ -3,7 +3,11 @@ is what went in, whatever a sample leaves out."""
 
 from __future__ import annotations
 
-from harness.decision.outcomes import NO_STATUS, Outcome, OutcomeTable
+import math
+
+import pytest
+
+from harness.decision.outcomes import NO_STATUS, FloatColumn, Outcome, OutcomeTable
 
 
 def ok(value: float) -> dict:
@@ -55,3 +59,36 @@ def test_tables_sharing_an_index_keep_their_own_examples_and_order():
     assert "w" not in a and "x" not in b and "nope" not in a
     assert b.metric_values("em") == {"z": 0.0, "w": 0.0} and a["z"].values["em"] == 1.0
     assert index.ids == ["x", "y", "z", "w"]  # one entry per example, whichever system saw it
+
+
+def test_float_columns_give_back_every_value_exactly_and_store_what_they_need():
+    empty = FloatColumn()
+    for _ in range(3):
+        empty.append(math.nan)
+    assert empty.data is None and len(empty) == 3 and math.isnan(empty[2]) and math.isnan(empty[-1])
+    with pytest.raises(IndexError):
+        empty[3]
+
+    small = FloatColumn(2)  # two rows before its first value
+    values = [1.0, 0.0, 12345.0, -0.0, math.nan, 0.5]
+    for value in values:
+        small.append(value)
+    assert small.data is not None and small.data.typecode == "f"  # all exact as float32: 4 bytes a row
+    read = [small[i] for i in range(len(small))]
+    assert all(math.isnan(v) for v in read[:2]) and math.isnan(read[6])
+    assert [read[i] for i in (2, 3, 4, 5, 7)] == [1.0, 0.0, 12345.0, -0.0, 0.5]
+    assert math.copysign(1.0, read[5]) == -1.0
+
+    wide = FloatColumn()
+    inexact = [1.0, 0.10113223799999105, 1e300, 1e-40, 2.0**60 + 1.0, 3.0]
+    for value in inexact:
+        wide.append(value)
+    assert wide.data.typecode == "d" and [wide[i] for i in range(len(inexact))] == inexact
+
+
+def test_token_counts_and_missing_usage_read_back_through_rows():
+    table = OutcomeTable()
+    table.add("a", {"usage": {"input_tokens": 12, "output_tokens": 2**40}}, {}, keep_text=False)
+    table.add("b", {}, {}, keep_text=False)
+    assert (table["a"].tokens_in, table["a"].tokens_out) == (12, 2**40)
+    assert (table["b"].tokens_in, table["b"].tokens_out) == (None, None)

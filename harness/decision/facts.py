@@ -97,7 +97,8 @@ class FactsBuilder:
     feeds the decision analysis too. Per sample it keeps scores, timings and retrieved ids, not
     texts (only the updated phase's answers, which the staleness check reads)."""
 
-    def __init__(self, header: RunHeader, decision: DecisionConfig | None = None, cost: CostConfig | None = None):
+    def __init__(self, header: RunHeader, decision: DecisionConfig | None = None, cost: CostConfig | None = None,
+                 *, index: ExampleIndex | None = None):
         self.header = header
         self.decision, self.cost = decision, cost
         self.variants = dict((header.updates or {}).get("variants") or {})
@@ -107,7 +108,7 @@ class FactsBuilder:
         self.examples: dict[str, ExampleFacts] = {}
         self.updated_examples: dict[str, ExampleFacts] = {}
         self.outcomes: dict[str, OutcomeTable] = {}
-        self.index = ExampleIndex()  # shared by the systems' tables
+        self.index = index if index is not None else ExampleIndex()  # shared by the systems' tables
 
     def add(self, row: dict[str, Any]) -> None:
         system, example = row["system"], row["example"]

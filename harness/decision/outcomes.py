@@ -43,6 +43,45 @@ class Outcome:
     declined: bool | None
 
 
+class FloatColumn:
+    """Floats by row, NaN for none, stored as small as they allow without changing one: nothing
+    while every value is NaN (a system that never retrieves has no retrieval times), 4 bytes a
+    row while every value is exact as a float32 (token counts, 0/1 scores, zero costs), else 8."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self, size: int = 0) -> None:
+        self.data: array | None = None
+        self.size = size
+
+    def append(self, value: float) -> None:
+        data = self.data
+        if data is None:
+            if value != value:
+                self.size += 1
+                return
+            data = self.data = array("f", [_NONE]) * self.size
+        if data.typecode == "f":
+            data.append(value)  # beyond float32's range it reads back as infinity
+            if data[-1] != value and value == value:
+                data = self.data = array("d", data)
+                data[-1] = value
+        else:
+            data.append(value)
+        self.size += 1
+
+    def __getitem__(self, row: int) -> float:
+        data = self.data
+        if data is None:
+            if not -self.size <= row < self.size:
+                raise IndexError(row)
+            return _NONE
+        return data[row]
+
+    def __len__(self) -> int:
+        return self.size
+
+
 class ExampleIndex:
     """Example id -> position, shared by every system's table (one entry per example, not per
     sample)."""
@@ -67,11 +106,11 @@ class OutcomeTable(Mapping[str, "OutcomeRow"]):
         self.size = 0  # examples
         self.order = array("i")  # row -> example position (a repeated id adds a row; the id reads the later one)
         self.row_at = array("i")  # example position -> its row (-1: none)
-        self.value_columns: dict[str, array] = {}  # metric -> value per row (NaN: no ok value)
+        self.value_columns: dict[str, FloatColumn] = {}  # metric -> value per row (NaN: no ok value)
         self.status_codes: dict[str, bytearray] = {}  # metric -> status code per row
         self.statuses: list[str] = []  # the statuses other than ok, interned
-        self.numbers = {name: array("d") for name in NUMBERS}  # NaN: not reported
-        self.tokens = {name: array("q") for name in ("tokens_in", "tokens_out")}  # -1: not reported
+        self.numbers = {name: FloatColumn() for name in NUMBERS}  # NaN: not reported
+        self.tokens = {name: FloatColumn() for name in ("tokens_in", "tokens_out")}  # NaN: not reported
         self.flags = bytearray()
         self.texts: dict[int, str] = {}
         self.retrieved: dict[int, list[str]] = {}
@@ -90,7 +129,7 @@ class OutcomeTable(Mapping[str, "OutcomeRow"]):
         self.order.append(position)
         for name in scores:
             if name not in self.value_columns:
-                self.value_columns[name] = array("d", [_NONE]) * row
+                self.value_columns[name] = FloatColumn(row)
                 self.status_codes[name] = bytearray([_ABSENT]) * row
         for name, column in self.value_columns.items():
             score = scores.get(name)
@@ -107,7 +146,7 @@ class OutcomeTable(Mapping[str, "OutcomeRow"]):
         self.numbers["cost_usd"].append(_nan_for_none(response.get("cost_usd")))
         usage = response.get("usage")
         for name, key in (("tokens_in", "input_tokens"), ("tokens_out", "output_tokens")):
-            self.tokens[name].append(-1 if usage is None else int(usage.get(key) or 0))
+            self.tokens[name].append(_NONE if usage is None else float(int(usage.get(key) or 0)))
         declined = (response.get("metadata") or {}).get("declined")
         self.flags.append(_ERROR * bool(response.get("error")) | _CACHED * bool(response.get("cached"))
                           | (0 if declined is None else _DECLINE_KNOWN | _DECLINED * bool(declined)))
@@ -161,7 +200,7 @@ class _RowValues(Mapping[str, float]):
 
     __slots__ = ("columns", "row")
 
-    def __init__(self, columns: dict[str, array], row: int):
+    def __init__(self, columns: dict[str, FloatColumn], row: int):
         self.columns, self.row = columns, row
 
     def __getitem__(self, metric: str) -> float:
@@ -243,12 +282,12 @@ class OutcomeRow:
     @property
     def tokens_in(self) -> int | None:
         value = self.table.tokens["tokens_in"][self.row]
-        return None if value < 0 else value
+        return None if value != value else int(value)
 
     @property
     def tokens_out(self) -> int | None:
         value = self.table.tokens["tokens_out"][self.row]
-        return None if value < 0 else value
+        return None if value != value else int(value)
 
     def record(self) -> Outcome:
         """The same answer as a plain `Outcome`."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from harness.decision.outcomes import ExampleIndex
 from harness.report.latency import LatencyStats
 from harness.run import RunHeader, RunTally, RunView
 from harness.run.summary import SUMMARY
@@ -57,14 +58,17 @@ def _shade(colour: str, nth: int) -> str:
 
 class SampleStats:
     """What reports need from the samples, gathered in one streaming pass (never a list of them):
-    the counts (`RunTally`), tags in first-seen order with their example ids, per (system, tag,
+    the counts (`RunTally`), tags in first-seen order with the examples that carry them (a byte
+    an example, over the positions of an `ExampleIndex` the decision's facts share), per (system, tag,
     metric) the sum and count of `ok` values, and per system the latencies of successful samples
     (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
 
     def __init__(self, *, keep_values: bool = True) -> None:
         self.tally = RunTally(keep_values=keep_values)  # counts only: the summary is read from summary.csv
         self.systems: dict[str, None] = {}
-        self.tag_ids: dict[str, set[str]] = {}
+        self.index = ExampleIndex()  # example id -> position, shared with the decision's facts
+        self.tag_flags: dict[str, bytearray] = {}  # tag -> 1 at the position of each example with it
+        self.tag_sizes: dict[str, int] = {}  # tag -> examples with it, tags in first-seen order
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
@@ -73,7 +77,7 @@ class SampleStats:
         self.facts: Any = None  # a harness.decision.facts.FactsBuilder fed in the same pass (the Decision section)
 
     def tag_counts(self) -> dict[str, int]:
-        return {t: len(ids) for t, ids in self.tag_ids.items()}
+        return dict(self.tag_sizes)
 
     def add_row(self, row: dict[str, Any]) -> None:
         """One sample, as parsed from samples.jsonl."""
@@ -84,12 +88,16 @@ class SampleStats:
             self.facts.add(row)
         self.systems.setdefault(system, None)
         tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
-        example_id = example["id"]
+        position = self.index.position(str(example["id"]))
         for tag in tags:
-            ids = self.tag_ids.get(tag)
-            if ids is None:
-                ids = self.tag_ids[tag] = set()
-            ids.add(example_id)
+            flags = self.tag_flags.get(tag)
+            if flags is None:
+                flags, self.tag_sizes[tag] = self.tag_flags.setdefault(tag, bytearray()), 0
+            if position >= len(flags):
+                flags.extend(bytes(position + 1 - len(flags)))
+            if not flags[position]:  # an example counts once in a tag, whichever rows carry it
+                flags[position] = 1
+                self.tag_sizes[tag] += 1
         for metric, score in (row.get("scores") or {}).items():
             if not score:
                 continue
@@ -120,11 +128,12 @@ class SampleStats:
                 cell[1] += 1
 
 
-def facts_builder(header: RunHeader) -> Any:
-    """What gathers the decision analysis's facts while the samples stream past."""
+def facts_builder(header: RunHeader, index: ExampleIndex | None = None) -> Any:
+    """What gathers the decision analysis's facts while the samples stream past (`index`: the
+    example positions to share, a `SampleStats`'s)."""
     from harness.decision.facts import FactsBuilder
 
-    return FactsBuilder(header)
+    return FactsBuilder(header, index=index)
 
 
 def headline_of(main_metrics: list[str]) -> str | None:
@@ -154,7 +163,7 @@ class RunData:
         summary = view.summary() if (view.path / SUMMARY).is_file() else None
         data = cls(view.path, view.header, [row.model_dump() for row in summary or []])
         if decision:  # the report's Decision section, from this same pass
-            data.stats.facts = facts_builder(view.header)
+            data.stats.facts = facts_builder(view.header, data.stats.index)
         seen = visit(data) if visit is not None and summary is not None else None
         add = data.stats.add_row
         for row in view.rows():
@@ -254,7 +263,7 @@ class RunData:
         return {s: self.tally.samples[s] for s in self.systems}
 
     def tags(self) -> list[str]:
-        found = self.stats.tag_ids
+        found = self.stats.tag_sizes
         return [t for t in found if t != UNTAGGED] + ([UNTAGGED] if UNTAGGED in found and len(found) > 1 else [])
 
     def tag_sizes(self) -> dict[str, int]:

@@ -132,7 +132,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True) -> dict[str,
 
     header = RunView.open(run_dir).header
     follower, stats = RunView.follow(run_dir), SampleStats(keep_values=False)  # the runner writes summary.csv
-    stats.facts = facts_builder(header)
+    stats.facts = facts_builder(header, stats.index)
     writer: PageWriter | None = None
     store = StoreFeed(header.run_id)
 
