@@ -280,15 +280,17 @@ class OutcomeRow:
     def cost_usd(self) -> float | None:
         return self._number("cost_usd")
 
-    @property
-    def tokens_in(self) -> int | None:
-        value = self.table.tokens["tokens_in"][self.row]
+    def _count(self, name: str) -> int | None:
+        value = self.table.tokens[name][self.row]
         return None if value != value else int(value)
 
     @property
+    def tokens_in(self) -> int | None:
+        return self._count("tokens_in")
+
+    @property
     def tokens_out(self) -> int | None:
-        value = self.table.tokens["tokens_out"][self.row]
-        return None if value != value else int(value)
+        return self._count("tokens_out")
 
     def record(self) -> Outcome:
         """The same answer as a plain `Outcome`."""

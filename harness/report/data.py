@@ -67,8 +67,7 @@ class SampleStats:
         self.tally = RunTally(keep_values=keep_values)  # counts only: the summary is read from summary.csv
         self.systems: dict[str, None] = {}
         self.index = ExampleIndex()  # example id -> position, shared with the decision's facts
-        self.tag_flags: dict[str, bytearray] = {}  # tag -> 1 at the position of each example with it
-        self.tag_sizes: dict[str, int] = {}  # tag -> examples with it, tags in first-seen order
+        self.tag_flags: dict[str, bytearray] = {}  # tag -> 1 at the position of each example with it (first-seen order)
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
         self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
@@ -77,7 +76,7 @@ class SampleStats:
         self.facts: Any = None  # a harness.decision.facts.FactsBuilder fed in the same pass (the Decision section)
 
     def tag_counts(self) -> dict[str, int]:
-        return dict(self.tag_sizes)
+        return {tag: flags.count(1) for tag, flags in self.tag_flags.items()}
 
     def add_row(self, row: dict[str, Any]) -> None:
         """One sample, as parsed from samples.jsonl."""
@@ -90,14 +89,10 @@ class SampleStats:
         tags = [str(t) for t in example.get("tags") or [UNTAGGED]]
         position = self.index.position(str(example["id"]))
         for tag in tags:
-            flags = self.tag_flags.get(tag)
-            if flags is None:
-                flags, self.tag_sizes[tag] = self.tag_flags.setdefault(tag, bytearray()), 0
+            flags = self.tag_flags.setdefault(tag, bytearray())
             if position >= len(flags):
                 flags.extend(bytes(position + 1 - len(flags)))
-            if not flags[position]:  # an example counts once in a tag, whichever rows carry it
-                flags[position] = 1
-                self.tag_sizes[tag] += 1
+            flags[position] = 1  # an example counts once in a tag, whichever rows carry it
         for metric, score in (row.get("scores") or {}).items():
             if not score:
                 continue
@@ -263,7 +258,7 @@ class RunData:
         return {s: self.tally.samples[s] for s in self.systems}
 
     def tags(self) -> list[str]:
-        found = self.stats.tag_sizes
+        found = self.stats.tag_flags
         return [t for t in found if t != UNTAGGED] + ([UNTAGGED] if UNTAGGED in found and len(found) > 1 else [])
 
     def tag_sizes(self) -> dict[str, int]:
