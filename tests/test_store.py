@@ -287,3 +287,13 @@ def test_many_threads_read_a_sqlite_store_at_once(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store.db")], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+def test_per_sample_rows_name_every_column_of_their_table():
+    """The store's per-sample rows are tuples; their field names must be the table's columns, so a
+    column added to the schema without a value fails here instead of at the first insert."""
+    from harness.store.records import PER_SAMPLE_COLUMNS
+    from harness.store.schema import metadata
+
+    for name, columns in PER_SAMPLE_COLUMNS.items():
+        assert sorted(columns) == sorted(metadata.tables[name].columns.keys()), name

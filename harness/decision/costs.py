@@ -27,10 +27,10 @@ RULE_MS = (50.0, 200.0)  # the rule of thumb for what retrieval adds per query
 
 
 def latency(values: Sequence[float]) -> Latency:
-    if isinstance(values, array):  # read in place, not copied into a list first
+    if isinstance(values, array) and values.typecode == "d":  # read in place, not copied into a list first
         import numpy as np
 
-        values = np.frombuffer(values, dtype=np.float64) if values.typecode == "d" else np.asarray(values, dtype=np.float64)
+        values = np.frombuffer(values, dtype=np.float64)
     found = percentiles(values, (50, 95))
     return Latency(p50=found["p50"], p95=found["p95"], n=len(values))
 

@@ -20,10 +20,21 @@ from harness.run.summary import SUMMARY
 from harness.run.writer import HEADER, SAMPLES
 
 
+# The fields of the per-sample tuples, in order, by table: inserts name them, so a column added
+# or moved in schema.py cannot shift a value into another column.
+PER_SAMPLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "examples": ("run_id", "example_id", "position", "digest", "tags", "snippet"),
+    "example_tags": ("run_id", "tag", "example_id"),
+    "samples": ("run_id", "system", "example_id", "failed", "cached", "latency_s", "tokens_in", "tokens_out",
+                "cost_usd"),
+    "scores": ("run_id", "system", "metric", "example_id", "status", "value"),
+}
+
+
 @dataclass
 class RunRecord:
-    """The run's rows: its own (dicts) and the per-sample ones, as tuples in the order of their
-    table's columns (a run has millions of them: a dict each cost more than SQLite's insert)."""
+    """The run's rows: its own (dicts) and the per-sample ones, as tuples of PER_SAMPLE_COLUMNS
+    (a run has millions of them: a dict each cost more than SQLite's insert)."""
 
     run: dict[str, Any]
     systems: list[dict[str, Any]] = field(default_factory=list)
@@ -37,6 +48,11 @@ class RunRecord:
     @property
     def run_id(self) -> str:
         return str(self.run["run_id"])
+
+    def per_sample(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """(table name, tuples) of the per-sample tables, in the order they are inserted."""
+        return [("examples", self.examples), ("example_tags", self.tags), ("samples", self.samples),
+                ("scores", self.scores)]
 
 
 def fingerprint(path: os.PathLike[str] | str) -> str:

@@ -87,17 +87,7 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
     recorded directory is this run's."""
     from sqlalchemy import select
 
-    from harness.store.schema import (
-        PER_RUN,
-        example_tags,
-        examples,
-        run_metrics,
-        run_systems,
-        runs,
-        samples,
-        scores,
-        summary,
-    )
+    from harness.store.schema import PER_RUN, run_metrics, run_systems, runs, summary
 
     with store.write() as connection:
         stale = [
@@ -110,10 +100,9 @@ def save(store: RunStore, record: RunRecord) -> list[str]:
         for table, rows in ((run_systems, record.systems), (run_metrics, record.metrics), (summary, record.summary)):
             if rows:
                 connection.execute(table.insert(), rows)
-        for table, tuples in ((examples, record.examples), (example_tags, record.tags), (samples, record.samples),
-                              (scores, record.scores)):
+        for name, tuples in record.per_sample():
             for start in range(0, len(tuples), INSERT_BATCH):
-                insert_rows(connection, table, tuples[start:start + INSERT_BATCH])
+                insert_rows(connection, name, tuples[start:start + INSERT_BATCH])
     refresh_statistics(store)
     return stale
 
@@ -151,12 +140,9 @@ class Registration:
             self.inserted_at = time.monotonic()
 
     def _insert(self, record: RunRecord) -> None:
-        from harness.store.schema import example_tags, examples, samples, scores
-
         with self.store.write() as connection:
-            for table, rows in ((examples, record.examples), (example_tags, record.tags), (samples, record.samples),
-                                (scores, record.scores)):
-                insert_rows(connection, table, rows)
+            for name, rows in record.per_sample():
+                insert_rows(connection, name, rows)
 
     def finish(self, view: RunView, *, duplicates: int) -> None:
         """The run's own rows and the last samples, in one transaction: the run appears whole."""
@@ -186,17 +172,21 @@ class Registration:
         forget_rows(self.store, self.builder.run_id)
 
 
-def insert_rows(connection: Any, table: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Insert `rows`, tuples in the order of the table's columns. On SQLite through the driver's
-    executemany: SQLAlchemy's per-row parameter handling cost more than SQLite's own work."""
+def insert_rows(connection: Any, name: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` into the per-sample table `name`, tuples of its PER_SAMPLE_COLUMNS. On SQLite
+    through the driver's executemany: SQLAlchemy's per-row parameter handling cost more than
+    SQLite's own work."""
+    from harness.store.records import PER_SAMPLE_COLUMNS
+    from harness.store.schema import metadata
+
     if not rows:
         return
-    columns = list(table.columns.keys())
+    columns = PER_SAMPLE_COLUMNS[name]
     if connection.dialect.name != "sqlite":
-        connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        connection.execute(metadata.tables[name].insert(), [dict(zip(columns, row)) for row in rows])
         return
     names = ", ".join(f'"{column}"' for column in columns)  # the schema's own names
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+    connection.exec_driver_sql(f'INSERT INTO "{name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
 def forget_rows(store: RunStore, run_id: str) -> None:
