@@ -111,10 +111,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit <= 0:
         raise HarnessError("--limit must be greater than 0")
     if cli_process.enabled():
+        import harness.run  # noqa: F401 - the followers need it too: forked after it, they have it
         from harness.report.follower import start_early
 
-        # the report process imports while this one imports and plans the run (0.2 s earlier
-        # than after the imports below: in a run that makes no call, it has no time to lose)
+        # the followers import the rest while this process imports and plans the run (in a run
+        # that makes no call, they have no time to lose)
         start_early(reports=not args.no_report)
     from harness.launch import resume_run, start_run
     from harness.plan import RunOptions

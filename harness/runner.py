@@ -255,6 +255,7 @@ def finish(run: RunWriter, header: RunHeader, tally: RunTally, *, status: str, r
     reports: the `follower` has read the samples meanwhile; without it (or if it fails) they
     are written here from the run directory."""
     try:
+        run.flush()  # the last samples' lines, before anyone is told the run is written
         settings = header.settings
         run.write_summary(tally.summary(
             samples=settings.bootstrap_samples, confidence=settings.confidence, seed=settings.seed,

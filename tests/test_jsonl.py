@@ -15,6 +15,8 @@ SAME = [
     '{"x": 123456789012345678901234567890}',  # beyond 64 bits: an exact int, not a float
     '{"x": -9223372036854775809, "y": 18446744073709551615}',
     '{"deep": [1, {"y": [99999999999999999999]}]}',
+    '{"f": 0.00012345678901234567, "big": [12345678901234567890123]}',  # a long fraction beside a huge int
+    '{"big":12345678901234567890123}',  # no space before it
     '{"x": 1e19, "y": -9.3e18}',  # floats that large go through json too: the same values
     '{"id": "1234567890123456789012"}',  # long digits in a string
     '{"x": NaN, "y": Infinity, "z": -Infinity}',

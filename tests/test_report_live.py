@@ -245,3 +245,27 @@ def test_a_run_without_reports_is_still_stored_by_the_follower(tmp_path: Path, m
     start_run(tagged_suite(tmp_path, 12), RunOptions(out=run, progress=False, use_cache=False, reports=False))
     assert not (run / "report.html").exists() and not (run / PAGES_DIR).exists()
     assert len(store_rows(RunView.open(run).header.run_id)["samples"]) == 36
+
+
+def test_the_command_writes_reports_and_stores_the_run_through_its_followers(tmp_path: Path) -> None:
+    """`harness run` starts one follower for the reports and one for the run store (forked where
+    it can): both finish with the run, and nothing is left for the runner to do."""
+    import subprocess
+    import sys
+
+    from harness.store.database import RunStore
+    from harness.store.read import list_runs
+
+    suite = tagged_suite(tmp_path, 30)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HARNESS_DB": str(tmp_path / "runs.db")}
+    for out, flags in (("run", []), ("bare", ["--no-report"])):
+        done = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(suite), "--out", str(tmp_path / out),
+                               "--no-progress", "--no-cache", *flags],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "warning" not in done.stderr.lower(), done.stderr
+    assert len(ANCHOR.findall((tmp_path / "run" / "report.html").read_text())) == 30
+    assert not (tmp_path / "bare" / "report.html").exists()
+    with RunStore.open(str(tmp_path / "runs.db"), readonly=True) as store:
+        stored = {Path(r["path"]).name: r for r in list_runs(store)}
+    assert set(stored) == {"run", "bare"} and all(r["n_done"] == r["n_planned"] == 90 for r in stored.values())  # 3 systems

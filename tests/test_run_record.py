@@ -207,3 +207,37 @@ def test_two_resumes_of_one_run_never_double_samples(tmp_path: Path):
     rows = list(view.rows())
     assert view.duplicates == 0 and len(rows) == 36 and view.header.status == "complete"
     assert view.header.counts.done == 36
+
+
+def test_samples_reach_the_file_at_once_or_by_the_loops_next_turn(tmp_path: Path):
+    """Outside an event loop a sample is flushed as it is appended; inside one, every sample
+    appended in a turn of the loop is flushed once, before the loop's next turn."""
+    import asyncio
+
+    from harness.run.record import Sample
+    from harness.types import Example, Response
+
+    def sample(i: int) -> Sample:
+        return Sample(system="s", example=Example(id=str(i), input="q"), response=Response(text="a"))
+
+    def on_disk(run: Path) -> int:
+        return (run / "samples.jsonl").read_text().count("\n")
+
+    with RunWriter.create(tmp_path / "sync", RunHeader(run_id="x")) as run:
+        run.append(sample(0))
+        assert on_disk(run.path) == 1
+
+    async def in_a_loop(run: RunWriter) -> list[int]:
+        seen = []
+        for i in range(3):
+            run.append(sample(i))
+        seen.append(on_disk(run.path))  # still this turn: buffered
+        await asyncio.sleep(0)
+        seen.append(on_disk(run.path))  # the flush ran before this task's next step
+        run.append(sample(3))
+        run.flush()  # what the runner does before it tells anyone the run is written
+        seen.append(on_disk(run.path))
+        return seen
+
+    with RunWriter.create(tmp_path / "async", RunHeader(run_id="y")) as run:
+        assert asyncio.run(in_a_loop(run)) == [0, 3, 4]

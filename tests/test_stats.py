@@ -87,6 +87,32 @@ def test_intervals_drawn_on_threads_are_the_ones_drawn_in_turn(monkeypatch) -> N
     assert len(in_turn) == 9 and all(r.ci_low is not None for r in in_turn)
 
 
+def test_cells_holding_the_same_values_are_resampled_once(monkeypatch) -> None:
+    """A prompt system's generation latency is its total latency: one draw serves both cells,
+    and the figures are those each cell gets when drawn on its own."""
+    import harness.run.summary as summary
+    import harness.stats as stats
+
+    rng = np.random.default_rng(4)
+    tally = RunTally()
+    for _ in range(200):
+        value = float(rng.random())
+        tally.add("s", False, {"latency_s": Score.ok("latency_s", value), "generation_latency_s": Score.ok("generation_latency_s", value),
+                               "other": Score.ok("other", float(rng.random()))})
+    drawn = []
+    real = stats.bootstrap_ci
+    monkeypatch.setattr(stats, "bootstrap_ci", lambda values, **kw: drawn.append(len(values)) or real(values, **kw))
+    rows = {r.metric: r for r in tally.summary(samples=300, confidence=0.9, seed=2)}
+    assert len(drawn) == 2  # latency_s and generation_latency_s share one draw
+    assert rows["latency_s"].model_dump(exclude={"metric"}) == rows["generation_latency_s"].model_dump(exclude={"metric"})
+    alone = RunTally()
+    for value in tally.cells[("s", "generation_latency_s")].values:
+        alone.add("s", False, {"generation_latency_s": Score.ok("generation_latency_s", value)})
+    (own,) = alone.summary(samples=300, confidence=0.9, seed=2)
+    assert own == rows["generation_latency_s"]
+    assert rows["other"].ci_low != rows["latency_s"].ci_low
+
+
 def test_finite_or_error_never_lets_nan_through() -> None:
     assert finite_or_error("m", 0.25).value == 0.25
     for bad in (float("nan"), float("inf"), None, "x"):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
 from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
+from harness.gateway.lookups import LookupBatcher
 from harness.gateway.providers import direct_provider, is_in_process, load_litellm
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
@@ -50,6 +51,7 @@ class Gateway:
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._lookups = LookupBatcher()
 
     def slots(self, provider: str) -> int:
         """How many calls to `provider` (a model name's prefix) may be in flight at once."""
@@ -63,7 +65,7 @@ class Gateway:
 
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
         key = request.cache_key() if self.cache is not None and use_cache else None
-        if key and (hit := self.cache.get(key)) is not None:
+        if key and (hit := await self._lookups.get(self.cache, key)) is not None:
             hit.cached, hit.queue_s = True, 0.0  # a new object, read from the cache's JSON: no copy needed
             return hit
         reply = await self._call_with_retries(request)

@@ -9,6 +9,7 @@ bootstrap CIs are over `ok` values only.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 from array import array
@@ -139,8 +140,12 @@ class RunTally:
 
         rank = {name: i for i, name in enumerate(system_order)}
         cells = list(self.cells.items())
+        # Cells holding the same values in the same order get the same interval (one seed for all):
+        # drawn once. A system without a retrieval stage has generation latency = total latency.
+        keys = [hashlib.blake2b(cell.values, digest_size=16).digest() for _, cell in cells]
+        distinct = dict(zip(keys, (cell for _, cell in cells)))
         threads = min(os.cpu_count() or 1, BOOTSTRAP_THREADS)
-        if sum(cell.n for _, cell in cells) * samples < PARALLEL_CELLS:
+        if sum(cell.n for cell in distinct.values()) * samples < PARALLEL_CELLS:
             threads = 1
 
         def interval(cell: Cell) -> tuple[float | None, float | None, float | None]:
@@ -161,13 +166,13 @@ class RunTally:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(threads, thread_name_prefix="harness-bootstrap") as pool:
-                intervals = list(pool.map(interval, [cell for _, cell in cells]))
+                found = dict(zip(distinct, pool.map(interval, distinct.values())))
         else:
-            intervals = [interval(cell) for _, cell in cells]
+            found = {key: interval(cell) for key, cell in distinct.items()}
         rows = [
             SummaryRow(system=system, metric=metric, mean=mean, ci_low=low, ci_high=high, n=cell.n,
                        n_undefined=cell.n_undefined, n_error=cell.n_error)
-            for ((system, metric), cell), (mean, low, high) in zip(cells, intervals)
+            for ((system, metric), cell), (mean, low, high) in zip(cells, (found[key] for key in keys))
         ]
         rows.sort(key=lambda r: rank.get(r.system, len(rank)))
         return rows

@@ -1,8 +1,10 @@
 """Writing a run directory: one writer at a time, a header rewritten atomically, samples appended.
 
 - `run.json` is replaced in one step (temp file + rename), so a reader never sees half of it.
-- `samples.jsonl` gets one line per finished (system, example), flushed as it is written: a kill
-  loses at most the line being written, and a torn last line is cut on resume.
+- `samples.jsonl` gets one line per finished (system, example). Inside an event loop the lines
+  are flushed once per turn of the loop (a write per sample cost more than its JSON on a cached
+  run), elsewhere at once: a kill loses at most the samples finished in the turn it interrupts,
+  and a torn last line is cut on resume.
 - `run.lock` holds an exclusive OS lock (flock) for the writer's whole life. A second `run` or
   `--resume` on the same directory fails naming the holder's PID; the kernel drops the lock when
   its process dies, even by SIGKILL, so a stale lock file is simply taken over. Readers never
@@ -37,6 +39,7 @@ class RunWriter:
         self.path = Path(path)
         self._lock = lock
         self._samples: IO[str] | None = None
+        self._flush_due = False  # a flush is scheduled on the running loop
 
     @classmethod
     def create(cls, path: Path, header: RunHeader) -> "RunWriter":
@@ -83,7 +86,23 @@ class RunWriter:
         # every string a system or provider produced passes the scrubber: an error body that
         # echoes an API key must not reach the disk
         self._samples.write(scrub(sample.model_dump_json()) + "\n")
-        self._samples.flush()
+        if self._flush_due:
+            return
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._samples.flush()
+            return
+        self._flush_due = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write the appended lines to the file (the report follower reads them from there)."""
+        self._flush_due = False
+        if self._samples is not None:
+            self._samples.flush()
 
     def repair(self) -> int:
         """Cut a torn last line so appends start on a fresh line. Returns the bytes removed."""

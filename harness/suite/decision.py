@@ -33,7 +33,7 @@ _REQUIREMENT = re.compile(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Requirement(_Strict):
