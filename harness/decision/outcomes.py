@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.run.example_index import ExampleIndex  # noqa: F401 - shared with the run's readers
+
 NO_STATUS: dict[str, str] = {}  # shared by every outcome scored all ok; never changed
 _NONE = math.nan  # a missing number in a column
 _ABSENT, _FIRST_STATUS = 1, 2  # status codes: 0 ok with a value, 1 neither, 2.. an index into the statuses
@@ -83,20 +85,6 @@ class FloatColumn:
         return self.size
 
 
-class ExampleIndex:
-    """Example id -> position, shared by every system's table (one entry per example, not per
-    sample)."""
-
-    def __init__(self) -> None:
-        self.positions: dict[str, int] = {}
-        self.ids: list[str] = []
-
-    def position(self, example_id: str) -> int:
-        found = self.positions.get(example_id)
-        if found is None:
-            found = self.positions[example_id] = len(self.ids)
-            self.ids.append(example_id)
-        return found
 
 
 class OutcomeTable(Mapping[str, "OutcomeRow"]):

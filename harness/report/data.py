@@ -10,12 +10,11 @@ Which way a metric is better, and whether it is quality or cost, is what the met
 from __future__ import annotations
 
 import zlib
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from harness.decision.outcomes import ExampleIndex
+from harness.run.example_index import ExampleIndex
 from harness.report.latency import LatencyStats
 from harness.run import RunHeader, RunTally, RunView
 from harness.run.summary import SUMMARY
@@ -61,7 +60,8 @@ class SampleStats:
     the counts (`RunTally`), tags in first-seen order with the examples that carry them (a byte
     an example, over the positions of an `ExampleIndex` the decision's facts share), per (system, tag,
     metric) the sum and count of `ok` values, and per system the latencies of successful samples
-    (the one per-sample series kept, 8 bytes each, for the latency distribution chart)."""
+    (`LatencyStats`: the one per-sample series kept, 8 bytes each, for the Systems table's
+    percentiles and the latency distribution chart)."""
 
     def __init__(self, *, keep_values: bool = True) -> None:
         self.tally = RunTally(keep_values=keep_values)  # counts only: the summary is read from summary.csv
@@ -69,7 +69,6 @@ class SampleStats:
         self.index = ExampleIndex()  # example id -> position, shared with the decision's facts
         self.tag_flags: dict[str, bytearray] = {}  # tag -> 1 at the position of each example with it (first-seen order)
         self.tag_sums: dict[tuple[str, str, str], list[float]] = {}
-        self.totals: dict[str, array] = {}
         self.split: dict[str, dict[str, list[float]]] = {}  # system -> retrieval/generation -> [sum, n]
         self.judges: dict[str, dict[str, Any]] = {}  # score name -> the first `detail` naming its judge
         self.latency = LatencyStats()  # p50/p95 and retried samples per system (the Systems table)
@@ -112,12 +111,10 @@ class SampleStats:
         if response.get("error"):
             return
         timings = response.get("timings") or {}
-        totals = self.totals.get(system)
-        if totals is None:
-            totals = self.totals[system] = array("d")
-            self.split[system] = {"retrieval": [0, 0], "generation": [0, 0]}
-        totals.append(float(timings.get("total_s") or 0.0))
-        for key, cell in self.split[system].items():
+        split = self.split.get(system)
+        if split is None:
+            split = self.split[system] = {"retrieval": [0, 0], "generation": [0, 0]}
+        for key, cell in split.items():
             if timings.get(f"{key}_s") is not None:
                 cell[0] += float(timings[f"{key}_s"])
                 cell[1] += 1
@@ -281,11 +278,12 @@ class RunData:
         """Per system with successful samples: every total latency (s), and the mean retrieval
         and generation seconds over the samples that report them (0 when none does)."""
         out = {}
+        latencies = self.stats.latency.latencies  # the successful samples' total latencies
         for system in self.systems:
-            if system in self.stats.totals:
+            if system in latencies:
                 split = self.stats.split[system]
                 out[system] = {
-                    "total": self.stats.totals[system],
+                    "total": latencies[system],
                     **{key: (cell[0] / cell[1] if cell[1] else 0.0) for key, cell in split.items()},
                 }
         return out

@@ -178,7 +178,8 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True, store: "Warm
     from harness.run import RunView
 
     header = RunView.open(run_dir).header
-    follower, stats = RunView.follow(run_dir), SampleStats(keep_values=False)  # the runner writes summary.csv
+    stats = SampleStats(keep_values=False)  # the runner writes summary.csv
+    follower = RunView.follow(run_dir, stats.index)  # one example index for the reader, the report and the decision
     stats.facts = facts_builder(header, stats.index)
     writer: PageWriter | None = None
     store = StoreFeed(header.run_id, store if isinstance(store, WarmUp) else None) if store else StoreFeed.off()

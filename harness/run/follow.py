@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.run.example_index import ExampleIndex
 from harness.jsonl import parse_json
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 
 
 class SampleFollower:
@@ -24,13 +25,13 @@ class SampleFollower:
     reads them: blank lines skipped, a pair seen before skipped, an unfinished last line left
     for later (and skipped at the end, like a torn line), anything else unreadable an error."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, index: ExampleIndex | None = None):
+        """`index`: the example positions to use, shared with whoever else keeps them."""
         self.path = path
         self.offset = 0
         self.rest = b""
         self.number = 0
-        self.positions: dict[str, int] = {}  # example id -> position (first seen)
-        self.ids: list[str] = []  # position -> id: one string object per id, whoever keeps it
+        self.index = index if index is not None else ExampleIndex()
         self.seen: dict[str, bytearray] = {}  # system -> 1 at each position it answered (a byte a sample)
         self.duplicates = 0
 
@@ -65,12 +66,10 @@ class SampleFollower:
                     or not isinstance(row.get("example"), dict) or row["example"].get("id") is None:
                 raise HarnessError("not a sample", where=f"{self.path}:{self.number}")
             example_id = str(row["example"]["id"])
-            position = self.positions.get(example_id)
-            if position is None:
-                position = self.positions[example_id] = len(self.ids)
-                self.ids.append(example_id)
-            elif isinstance(row["example"]["id"], str):
-                row["example"]["id"] = self.ids[position]  # one string per id, whoever keeps it
+            known = len(self.index)
+            position = self.index.position(example_id)
+            if position < known and isinstance(row["example"]["id"], str):
+                row["example"]["id"] = self.index.ids[position]  # one string per id, whoever keeps it
             seen = self.seen.get(row["system"])
             if seen is None:
                 seen = self.seen[row["system"]] = bytearray()

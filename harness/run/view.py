@@ -59,11 +59,12 @@ class RunView:
         return cls(path, header)
 
     @staticmethod
-    def follow(path: str | Path) -> "SampleFollower":
-        """The samples of a run that is still being written, a batch at a time (`new_rows()`)."""
+    def follow(path: str | Path, index: Any = None) -> "SampleFollower":
+        """The samples of a run that is still being written, a batch at a time (`new_rows()`);
+        `index`: an `ExampleIndex` to share."""
         from harness.run.follow import SampleFollower
 
-        return SampleFollower(Path(path) / SAMPLES)
+        return SampleFollower(Path(path) / SAMPLES, index)
 
     # -- samples ---------------------------------------------------------------------------
     def rows(self) -> Iterator[dict[str, Any]]:
