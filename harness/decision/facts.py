@@ -117,7 +117,7 @@ class FactsBuilder:
         updated = system in self.variants
         kept = self.updated_examples if updated else self.examples
         if example_id not in kept:
-            kept[example_id] = ExampleFacts(example)
+            kept[example_id] = ExampleFacts(example, keep_reference=bool(self.variants))
         scores = row.get("scores") or {}
         for name in scores:
             self.metrics.setdefault(name, None)
@@ -145,13 +145,14 @@ EXAMPLE_FIELDS = ("id", "tags", "reference", "reference_doc_ids")
 
 class ExampleFacts:
     """What the analysis reads of an example, read like the example's dict (`get`): slots, and no
-    empty lists, since one is held per example until the run ends."""
+    empty lists, since one is held per example until the run ends. The reference answer is kept
+    only for a run with an updated phase (the freshness analysis is its one reader)."""
 
     __slots__ = EXAMPLE_FIELDS
 
-    def __init__(self, example: dict[str, Any]):
+    def __init__(self, example: dict[str, Any], *, keep_reference: bool = True):
         for name in EXAMPLE_FIELDS:
-            value = example.get(name)
+            value = example.get(name) if keep_reference or name != "reference" else None
             setattr(self, name, None if isinstance(value, list) and not value else value)
 
     def get(self, name: str, default: Any = None) -> Any:
