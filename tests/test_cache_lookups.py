@@ -80,3 +80,16 @@ def test_a_failing_lookup_fails_every_caller_and_a_cancelled_one_cancels_no_othe
         return reply.text if reply else "none"
 
     assert asyncio.run(one_cancelled()) == "kept"
+
+
+def test_get_many_finds_exactly_the_cached_keys_whatever_their_number(tmp_path: Path) -> None:
+    """Queries are padded to a power of two keys (few statement shapes for SQLite to keep)."""
+    cache = ResponseCache.in_dir(tmp_path)
+    for i in range(0, 700, 2):
+        cache.put(f"k{i}", ModelReply(text=str(i), model="scripted/m"))
+    cache.flush()
+    for n in (1, 2, 3, 8, 9, 511, 512, 513, 700):
+        keys = [f"k{i}" for i in range(n)]
+        found = cache.get_many(keys)
+        assert sorted(found) == sorted(f"k{i}" for i in range(0, n, 2))
+        assert all(ModelReply.model_validate_json(found[k]).text == k[1:] for k in found)

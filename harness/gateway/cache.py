@@ -83,9 +83,13 @@ class ResponseCache:
                     found[key] = pending[0]
                 else:
                     missing.append(key)
-            for start in range(0, len(missing), 500):
-                batch = missing[start : start + 500]
-                marks = ",".join("?" * len(batch))
+            for start in range(0, len(missing), 512):
+                batch = missing[start : start + 512]
+                # padded to a power of two with a repeated key: ten statement shapes at most, for
+                # SQLite's statement cache (each size its own statement held ~3 MiB on a long run)
+                size = 1 << (len(batch) - 1).bit_length()
+                batch += [batch[-1]] * (size - len(batch))
+                marks = ",".join("?" * size)
                 found.update(self._db.execute(f"SELECT key, reply FROM replies WHERE key IN ({marks})", batch))
         return found
 
