@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         raise HarnessError("--limit must be greater than 0")
     if cli_process.enabled():
         import harness.run  # noqa: F401 - the followers need it too: forked after it, they have it
-        from harness.report.follower import start_early
+        from harness.report.follower_handle import start_early
 
         # the followers import the rest while this process imports and plans the run (in a run
         # that makes no call, they have no time to lose)

@@ -149,7 +149,7 @@ def test_a_follower_that_fell_behind_reads_in_chunks(tmp_path: Path, monkeypatch
 
 
 def test_a_failing_follower_leaves_the_reports_to_the_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.report.follower import ReportFollower
+    from harness.report.follower_handle import ReportFollower
 
     monkeypatch.setattr(ReportFollower, "finish", lambda self, **_: (self.stop(), None)[1])
     run = run_suite(tagged_suite(tmp_path, 5), tmp_path / "run")
