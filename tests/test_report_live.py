@@ -269,3 +269,24 @@ def test_the_command_writes_reports_and_stores_the_run_through_its_followers(tmp
     with RunStore.open(str(tmp_path / "runs.db"), readonly=True) as store:
         stored = {Path(r["path"]).name: r for r in list_runs(store)}
     assert set(stored) == {"run", "bare"} and all(r["n_done"] == r["n_planned"] == 90 for r in stored.values())  # 3 systems
+
+
+def test_followers_never_given_a_run_leave_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command starts its followers before it plans the run: when the suite is then refused,
+    they must have opened and written nothing (the run store's file included), however long
+    they had to get ready."""
+    import time
+
+    from harness.report import follower_handle
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("HARNESS_DB", raising=False)
+    monkeypatch.setattr(follower_handle, "_waiting", None)
+    follower_handle.start_early(reports=True)
+    early = follower_handle._waiting
+    assert early is not None and set(early.processes) == {"reports", "store"}
+    time.sleep(1.5)  # past their imports
+    monkeypatch.setattr(follower_handle, "_waiting", None)
+    early.stop()
+    assert all(p.returncode is not None for p in early.processes.values())
+    assert not (tmp_path / "cache").exists()

@@ -37,19 +37,19 @@ from typing import IO, Any
 POLL_S = 0.05
 
 def _serve(stdin: IO[str], *, reports: bool = True, store: bool = True) -> dict[str, Any] | None:
-    """Imports (and opens the run store) while waiting for the run directory, then follows it:
-    writing the reports, adding the run to the store, or both."""
-    warm = WarmUp(reports=reports, store=store)  # while the run is planned
+    """Imports while waiting for the run directory, then follows it: writing the reports, adding
+    the run to the store, or both."""
+    warm_up(reports=reports, store=store)  # on a thread, while the run is planned
     line = stdin.readline()
     if not line.strip():
         return None  # never given a run (it failed before starting)
     order = json.loads(line)
-    return _follow(Path(order["run_dir"]), stdin, reports=reports and order.get("reports", True), store=warm if store else None)
+    return _follow(Path(order["run_dir"]), stdin, reports=reports and order.get("reports", True), store=store)
 
 
-def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True, store: "WarmUp | bool" = True) -> dict[str, Any] | None:
+def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True, store: bool = True) -> dict[str, Any] | None:
     """Follow `run_dir` until stdin says it is written. `store`: False to leave the run store to
-    another follower; a WarmUp where it is being opened ahead; True to open it here."""
+    another follower."""
     from harness.report.data import RunData, SampleStats, facts_builder
     from harness.report.pages import PageWriter
     from harness.run import RunView
@@ -59,7 +59,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True, store: "Warm
     follower = RunView.follow(run_dir, stats.index)  # one example index for the reader, the report and the decision
     stats.facts = facts_builder(header, stats.index)
     writer: PageWriter | None = None
-    store = StoreFeed(header.run_id, store if isinstance(store, WarmUp) else None) if store else StoreFeed.off()
+    store = StoreFeed(header.run_id) if store else StoreFeed.off()
 
     def take() -> int:
         """Read what was appended; how many rows that was."""
@@ -128,13 +128,10 @@ class StoreFeed:
     Any store problem only switches this off: the runner then registers the run the usual way,
     which reports the problem."""
 
-    def __init__(self, run_id: str, warm: "WarmUp | None" = None):
-        """`warm`: where the store is being opened ahead; without it, or if that failed, it is opened here."""
+    def __init__(self, run_id: str):
         self.registration: Any = None
         try:
-            store = warm.store() if warm is not None else None
-            if store is None:
-                store = open_store()
+            store = open_store()
             if store is not None:
                 from harness.store.write import Registration
 
@@ -199,37 +196,22 @@ def open_store() -> Any:
     return RunStore.open()
 
 
-class WarmUp:
-    """What the follower needs, made ready on a thread while the runner still plans: the run
-    store's modules, then the store itself (its first connection and schema check took 0.06-0.1 s,
-    which left the follower behind the run), then the reports' modules. A store that fails to
-    open here is opened again by StoreFeed, which then meets the error itself."""
+STORE_MODULES = ("harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy")
+REPORT_MODULES = ("harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
+                  "harness.report.tables", "harness.report.charts", "harness.report.svg", "harness.decision.analysis",
+                  "harness.decision.as_html", "harness.decision.as_markdown", "harness.decision.charts")
 
-    STORE_MODULES = ("harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy")
-    REPORT_MODULES = ("harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
-                      "harness.report.tables", "harness.report.charts", "harness.report.svg", "harness.decision.analysis",
-                      "harness.decision.as_html", "harness.decision.as_markdown", "harness.decision.charts")
 
-    def __init__(self, *, reports: bool, store: bool = True):
-        self._opened = threading.Event()
-        self._store: Any = None
-        threading.Thread(target=self._run, args=(reports, store), daemon=True).start()
+def warm_up(*, reports: bool, store: bool) -> None:
+    """Import what the follower will need, on a thread, while the runner still plans. Nothing
+    is opened or written before the run exists: a suite refused in planning leaves no trace."""
 
-    def store(self) -> Any:
-        """The open store, once the thread has got that far; None if it is off or failed to open."""
-        self._opened.wait()
-        return self._store
-
-    def _run(self, reports: bool, store: bool) -> None:
-        _import(self.STORE_MODULES if store else ("harness.run",))
-        try:
-            self._store = open_store() if store else None
-        except Exception:  # noqa: BLE001 - see the class docstring
-            self._store = None
-        finally:
-            self._opened.set()
+    def load() -> None:
+        _import(STORE_MODULES if store else ("harness.run",))
         if reports:
-            _import(self.REPORT_MODULES)
+            _import(REPORT_MODULES)
+
+    threading.Thread(target=load, name="harness-follower-imports", daemon=True).start()
 
 
 def _import(names: tuple[str, ...]) -> None:
