@@ -290,3 +290,14 @@ def test_followers_never_given_a_run_leave_nothing_behind(tmp_path: Path, monkey
     early.stop()
     assert all(p.returncode is not None for p in early.processes.values())
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_reports_follower_that_cannot_start_leaves_the_reports_to_the_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the store's follower started: the run's reports are still written (by the runner)."""
+    from harness.report import follower_handle
+
+    spawn = follower_handle._spawn
+    monkeypatch.setattr(follower_handle, "_spawn", lambda role: None if role == "reports" else spawn(role))
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "runs.db"))
+    run = run_suite(tagged_suite(tmp_path, 6), tmp_path / "run")
+    assert (run / "report.html").is_file() and len(ANCHOR.findall((run / "report.html").read_text())) == 6

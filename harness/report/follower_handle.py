@@ -41,15 +41,16 @@ def start_early(*, reports: bool) -> None:
         from harness.report.forked import can_fork
 
         start = _fork if can_fork() else _spawn
-        _waiting = ReportFollower({role: start(role) for role in roles(reports)})
+        _waiting = ReportFollower({role: start(role) for role in roles(reports)}, reports=reports)
 
 
 class ReportFollower:
     """The runner's handle on its follower processes (by role: "reports", "store"): `finish`
     once, or `stop`. A role whose process could not start is simply absent."""
 
-    def __init__(self, processes: dict[str, subprocess.Popen[str] | None]):
+    def __init__(self, processes: dict[str, subprocess.Popen[str] | None], *, reports: bool = True):
         self.processes = {role: process for role, process in processes.items() if process is not None}
+        self.reports = reports  # asked for: without their follower, `finish` says they are not written
         self.run_dir: Path | None = None
 
     @classmethod
@@ -63,7 +64,7 @@ class ReportFollower:
         for role, process in list(ready.items()):
             if role not in needed or process.poll() is not None:
                 stop_child(ready.pop(role))
-        follower = cls({role: ready.get(role) or _spawn(role) for role in needed})
+        follower = cls({role: ready.get(role) or _spawn(role) for role in needed}, reports=reports)
         order = json.dumps({"run_dir": str(Path(run_dir).resolve()), "reports": reports}) + "\n"
         for role, process in list(follower.processes.items()):
             try:
@@ -95,7 +96,7 @@ class ReportFollower:
 
             mark_registered(self.run_dir)  # added as it was written: nothing left to register
         if "reports" not in self.processes:
-            return []
+            return None if self.reports else []
         written = answers["reports"]
         if written is None or "written" not in written:
             return None
