@@ -172,22 +172,20 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     systems, metrics = plan.systems, plan.metrics
 
     async def worker() -> None:
-        handed_back = time.perf_counter()
         for name, example in todo:  # one shared generator: each pair is taken once
             response = await respond_safely(systems[name], example)
             scores = await score_sample(metrics, example, response)
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
-            failed = response.error is not None
+            failed, cached = response.error is not None, response.cached
             tally.add(name, failed, scores)
             progress.advance(name, failed=failed)
             del response, scores  # not held while this worker waits for its next call
             # Instant answers (in-process functions, replays) never wait, so without this one worker
             # would take every pair in one step of the loop: Ctrl-C, SIGTERM and the dropping of
             # cancelled timers (one per call) are loop callbacks, and would wait for the whole run.
-            # A millisecond apart is enough for them; every sample cost a turn of the loop more.
-            if time.perf_counter() - handed_back >= HAND_BACK_S:
+            # A cache hit has waited for its lookup (harness.gateway.lookups): the loop has turned.
+            if not cached:
                 await asyncio.sleep(0)
-                handed_back = time.perf_counter()
 
     status = "failed"  # unless the work ends normally or is cancelled
     # reports (and the run store's rows) are written by a process following samples.jsonl
@@ -225,9 +223,6 @@ def worker_count(plan: RunPlan) -> int:
     slots = sum(plan.gateway.slots(provider) for provider in providers) or concurrency
     return max(64, min(slots, 4 * concurrency) + concurrency)
 
-
-# the longest a worker keeps the event loop without handing it back (see `execute`)
-HAND_BACK_S = 0.001
 
 # what the end of a run imports (the summary's bootstrap): loaded while calls wait
 FINISH_MODULES = ("numpy", "harness.stats")

@@ -259,6 +259,11 @@ def test_answers_that_never_wait_still_hand_the_loop_back(tmp_path: Path, monkey
     start_run(suite, RunOptions(out=tmp_path / "run", progress=False, reports=False, cache_dir=tmp_path / "cache"))
     assert len(seen) == 600
     assert seen[-1] >= 600 // 64  # 64 workers: at least one pass of the loop for every 64 samples
+    passes[0], seen[:] = 0, []  # again, every answer now from the cache (a hit waits for its lookup)
+    start_run(suite, RunOptions(out=tmp_path / "again", progress=False, reports=False, cache_dir=tmp_path / "cache"))
+    rows = [json.loads(line) for line in (tmp_path / "again" / "samples.jsonl").read_text().splitlines()]
+    assert len(seen) == 600 and all(r["response"]["cached"] for r in rows)
+    assert seen[-1] >= 600 // 64
 
 
 def test_workers_fill_every_providers_slots_and_no_more_wait_behind_them() -> None:
