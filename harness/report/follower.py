@@ -59,7 +59,7 @@ def _follow(run_dir: Path, stdin: IO[str], *, reports: bool = True, store: bool 
     follower = RunView.follow(run_dir, stats.index)  # one example index for the reader, the report and the decision
     stats.facts = facts_builder(header, stats.index)
     writer: PageWriter | None = None
-    store = StoreFeed(header.run_id) if store else StoreFeed.off()
+    store = StoreFeed(header.run_id, on=store)
 
     def take() -> int:
         """Read what was appended; how many rows that was."""
@@ -128,8 +128,11 @@ class StoreFeed:
     Any store problem only switches this off: the runner then registers the run the usual way,
     which reports the problem."""
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, *, on: bool = True):
+        """`on=False`: a feed that adds nothing (another follower adds the run to the store)."""
         self.registration: Any = None
+        if not on:
+            return
         try:
             store = open_store()
             if store is not None:
@@ -139,13 +142,6 @@ class StoreFeed:
                 self.registration = Registration(self.store, run_id)
         except Exception:  # noqa: BLE001 - see the class docstring
             self.registration = None
-
-    @classmethod
-    def off(cls) -> "StoreFeed":
-        """A feed that adds nothing (another follower adds the run to the store)."""
-        feed = cls.__new__(cls)
-        feed.registration = None
-        return feed
 
     def add(self, row: dict[str, Any]) -> None:
         if self.registration is not None:

@@ -42,13 +42,17 @@ class ForkedChild:
             try:
                 os.close(in_write)
                 os.close(out_read)
-                for end in _parent_ends:  # a sibling's pipes: holding them would hide its end of file
+                quiet = os.open(os.devnull, os.O_RDWR)
+                # The terminal is the command's, not ours; a sibling's pipe ends, held here, would
+                # hide its end of file. Each is pointed at the null device rather than closed, so
+                # its number is not reused while the parent's file object for it still exists.
+                siblings = []
+                for end in _parent_ends:
                     try:
-                        os.close(end.fileno())
-                    except (OSError, ValueError):
-                        pass
-                quiet = os.open(os.devnull, os.O_RDWR)  # the terminal is the command's, not ours
-                for fd in (0, 1, 2):
+                        siblings.append(end.fileno())
+                    except (OSError, ValueError):  # closed in the parent already
+                        continue
+                for fd in (0, 1, 2, *siblings):
                     os.dup2(quiet, fd)
                 gc.freeze()  # the parent's objects: not ours to scan
                 stdin = open(in_read, "r", encoding="utf-8")  # noqa: SIM115 - the child's whole life
