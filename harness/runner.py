@@ -244,8 +244,8 @@ def warm_imports(modules: tuple[str, ...]) -> None:
 
 
 def start_report_follower(path: Path, reports: bool) -> Any:
-    """The process that writes the reports and adds the run to the run store while the run goes
-    on (harness.report.follower); None when neither is wanted."""
+    """The processes that write the reports and add the run to the run store while the run goes
+    on (harness.report.follower_handle); None when neither is wanted."""
     from harness.report.follower_handle import ReportFollower, wanted
 
     return ReportFollower.start(path, reports=reports) if wanted(reports) else None

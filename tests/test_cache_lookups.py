@@ -29,10 +29,11 @@ def test_keys_asked_for_together_are_one_query_and_each_caller_gets_its_own_repl
     for i in range(3):
         cache.put(f"k{i}", ModelReply(text=f"answer {i}", model="scripted/m"))
     cache.flush()
-    counting, batcher = CountingCache(cache), LookupBatcher()
+    counting = CountingCache(cache)
+    batcher = LookupBatcher(counting)
 
     async def ask_all() -> list[ModelReply | None]:
-        return list(await asyncio.gather(*(batcher.get(counting, key) for key in ["k0", "k1", "k1", "missing", "k2"])))
+        return list(await asyncio.gather(*(batcher.get(key) for key in ["k0", "k1", "k1", "missing", "k2"])))
 
     got = asyncio.run(ask_all())
     assert counting.queries == [["k0", "k1", "missing", "k2"]]  # once each, in one query
@@ -43,11 +44,12 @@ def test_keys_asked_for_together_are_one_query_and_each_caller_gets_its_own_repl
 def test_a_later_turn_is_another_query_and_pending_replies_are_found(tmp_path: Path) -> None:
     cache = ResponseCache.in_dir(tmp_path)
     cache.put("pending", ModelReply(text="not yet on disk", model="scripted/m"))
-    counting, batcher = CountingCache(cache), LookupBatcher()
+    counting = CountingCache(cache)
+    batcher = LookupBatcher(counting)
 
     async def one_after_the_other() -> list[str | None]:
-        first = await batcher.get(counting, "pending")
-        second = await batcher.get(counting, "absent")
+        first = await batcher.get("pending")
+        second = await batcher.get("absent")
         return [first.text if first else None, second.text if second else None]
 
     assert asyncio.run(one_after_the_other()) == ["not yet on disk", None]
@@ -59,19 +61,20 @@ def test_a_failing_lookup_fails_every_caller_and_a_cancelled_one_cancels_no_othe
         def get_many(self, keys: list[str]) -> dict[str, str]:
             raise RuntimeError("database disk image is malformed")
 
-    batcher = LookupBatcher()
+    batcher = LookupBatcher(Broken())
 
     async def both() -> list[object]:
-        return await asyncio.gather(batcher.get(Broken(), "a"), batcher.get(Broken(), "b"), return_exceptions=True)
+        return await asyncio.gather(batcher.get("a"), batcher.get("b"), return_exceptions=True)
 
     assert [str(e) for e in asyncio.run(both())] == ["database disk image is malformed"] * 2
 
     cache = ResponseCache.in_dir(tmp_path)
     cache.put("k", ModelReply(text="kept", model="scripted/m"))
+    batcher = LookupBatcher(cache)
 
     async def one_cancelled() -> str:
-        doomed = asyncio.ensure_future(batcher.get(cache, "k"))
-        kept = asyncio.ensure_future(batcher.get(cache, "k"))
+        doomed = asyncio.ensure_future(batcher.get("k"))
+        kept = asyncio.ensure_future(batcher.get("k"))
         await asyncio.sleep(0)  # both are waiting for the lookup
         doomed.cancel()
         reply = await kept

@@ -65,13 +65,11 @@ class ResponseCache:
         return cls(directory / "responses.sqlite")
 
     def get(self, key: str) -> ModelReply | None:
-        with self._lock:
-            pending = self._pending.get(key)
-            row = (pending[0],) if pending else self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
-        return ModelReply.model_validate_json(row[0]) if row else None
+        text = self.get_many([key]).get(key)
+        return ModelReply.model_validate_json(text) if text is not None else None
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
-        """The stored JSON of those of `keys` that are cached, in one query per 500 keys: a run
+        """The stored JSON of those of `keys` that are cached, in one query per 512 keys: a run
         served from the cache looks up many keys at once (harness.gateway.lookups), and a query
         per key cost more than the rest of a cache hit."""
         found: dict[str, str] = {}

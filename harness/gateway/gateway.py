@@ -51,7 +51,7 @@ class Gateway:
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._lookups = LookupBatcher()
+        self._lookups: LookupBatcher | None = None  # for `cache`, which a plan may set after construction
 
     def slots(self, provider: str) -> int:
         """How many calls to `provider` (a model name's prefix) may be in flight at once."""
@@ -65,13 +65,18 @@ class Gateway:
 
     async def complete(self, request: ModelRequest, *, use_cache: bool = True) -> ModelReply:
         key = request.cache_key() if self.cache is not None and use_cache else None
-        if key and (hit := await self._lookups.get(self.cache, key)) is not None:
+        if key and (hit := await self._lookup(key)) is not None:
             hit.cached, hit.queue_s = True, 0.0  # a new object, read from the cache's JSON: no copy needed
             return hit
         reply = await self._call_with_retries(request)
         if key:
             self.cache.put(key, reply)
         return reply
+
+    async def _lookup(self, key: str) -> ModelReply | None:
+        if self._lookups is None or self._lookups.cache is not self.cache:
+            self._lookups = LookupBatcher(self.cache)
+        return await self._lookups.get(key)
 
     async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
         if not is_in_process(request.model):

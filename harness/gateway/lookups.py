@@ -15,34 +15,32 @@ from harness.gateway.request import ModelReply
 
 
 class LookupBatcher:
-    """`await batcher.get(cache, key)`: the cached reply or None, looked up together with the
+    """`await batcher.get(key)`: the cached reply or None, looked up in `cache` together with the
     other keys asked for before the loop's next turn."""
 
-    def __init__(self) -> None:
-        self._waiting: list[tuple[Any, str, asyncio.Future[str | None]]] | None = None
+    def __init__(self, cache: Any):
+        self.cache = cache
+        self._waiting: list[tuple[str, asyncio.Future[str | None]]] | None = None
 
-    async def get(self, cache: Any, key: str) -> ModelReply | None:
+    async def get(self, key: str) -> ModelReply | None:
         loop = asyncio.get_running_loop()
         if self._waiting is None:
             self._waiting = []
             loop.call_soon(self._look_up)
         waiter: asyncio.Future[str | None] = loop.create_future()  # one per caller: cancelling one cancels no other
-        self._waiting.append((cache, key, waiter))
+        self._waiting.append((key, waiter))
         text = await waiter
         return ModelReply.model_validate_json(text) if text is not None else None
 
     def _look_up(self) -> None:
         waiting, self._waiting = self._waiting or [], None
-        caches = {id(cache): cache for cache, _, _ in waiting}  # one in practice: the gateway's
-        for ident, cache in caches.items():
-            mine = [(key, waiter) for c, key, waiter in waiting if id(c) == ident]
-            try:
-                found = cache.get_many(list(dict.fromkeys(key for key, _ in mine)))
-            except Exception as error:  # noqa: BLE001 - each caller meets the error, as with a lookup of its own
-                for _, waiter in mine:
-                    if not waiter.done():
-                        waiter.set_exception(error)
-                continue
-            for key, waiter in mine:
+        try:
+            found = self.cache.get_many(list(dict.fromkeys(key for key, _ in waiting)))
+        except Exception as error:  # noqa: BLE001 - each caller meets the error, as with a lookup of its own
+            for _, waiter in waiting:
                 if not waiter.done():
-                    waiter.set_result(found.get(key))
+                    waiter.set_exception(error)
+            return
+        for key, waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(found.get(key))

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import IO, Any, Callable
+from typing import IO, Callable
 
 _parent_ends: list[IO[str]] = []  # pipe ends this process holds to children forked earlier
 
@@ -128,9 +128,3 @@ class ForkedChild:
     def __repr__(self) -> str:
         return f"ForkedChild(pid={self.pid}, returncode={self.returncode})"
 
-
-def forget(child: Any) -> None:
-    """Its pipe ends are closed: later children need not close them."""
-    for end in (getattr(child, "stdin", None), getattr(child, "stdout", None)):
-        if end in _parent_ends:
-            _parent_ends.remove(end)
