@@ -24,7 +24,8 @@ from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, call_with_retries
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import RankingTally, parse_ranking
-from harness.secrets import register_config_secrets, scrub
+from harness.secret_sources import register_config_secrets
+from harness.secrets import redact_url, scrub
 from harness.systems import System, SystemConfig, SystemContext, system_kind
 from harness.thread_pool import TimedThreadPool
 from harness.types import Example, Response, Timings
@@ -72,7 +73,9 @@ def import_callable(target: str, where: str, search_dir: str) -> Callable[..., A
         sys.path.insert(0, search_dir)
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:  # noqa: BLE001 - the user's module may fail to import in any way
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - the user's module may fail in any way, sys.exit() included
         raise ConfigError(f"cannot import module {module_name!r}: {type(error).__name__}: {error}", where=where) from None
     func = getattr(module, func_name, None)
     if not callable(func):
@@ -148,6 +151,8 @@ class FunctionSystem(System):
                 if not limit.expired():
                     raise  # the function's own
                 raise TimeoutError(f"timed out: did not return within {self.timeout_s:g} s") from None
+            except (SystemExit, GeneratorExit) as error:  # the user's code must not end the run
+                raise RuntimeError(f"the function raised {type(error).__name__}: {error}") from None
             ran_s = time.perf_counter() - started
         else:
             value, ran_s = await self.pool.run(self.func, (example,), self.options, timeout_s=self.timeout_s)
@@ -170,9 +175,10 @@ class EndpointSystem(System):
         self.context = context
         self.retry: RetryPolicy = context.suite.settings.retry
         self.timeout_s = self.endpoint.timeout_s or context.suite.settings.timeout_s
-        # `${VAR}` in the headers was expanded when the suite was loaded (harness.suite.env_vars);
-        # the values are credentials, so the scrubber keeps them out of errors and logs
-        register_config_secrets({"headers": self.endpoint.headers})
+        # credential headers (and their tokens) and the URL's password and key query values:
+        # the scrubber keeps them out of errors and logs; the URL is recorded without them
+        register_config_secrets({"url": self.endpoint.url, "headers": self.endpoint.headers})
+        self.recorded_url = redact_url(self.endpoint.url)
         self._semaphore = asyncio.Semaphore(self.endpoint.concurrency)
         self._client: Any = None
         self.tally = RankingTally(where=context.where(), log_first=True)
@@ -203,7 +209,7 @@ class EndpointSystem(System):
 
     async def respond(self, example: Example) -> Response:
         done = await call_with_retries(
-            lambda: self._post(example), what=self.endpoint.url, policy=self.retry, timeout_s=self.timeout_s,
+            lambda: self._post(example), what=self.recorded_url, policy=self.retry, timeout_s=self.timeout_s,
             slot=self._semaphore,
         )  # fmt: skip
         response = self._to_response(done.value, done.latency_s)
@@ -224,7 +230,7 @@ class EndpointSystem(System):
             value["contexts"] = get_path(data, self.endpoint.contexts_field) or []
         response = to_response(value, self.tally)
         response.timings = Timings(total_s=latency)
-        response.model = self.endpoint.url
+        response.model = self.recorded_url
         response.cost_usd = None
         if self.context.suite.answer_format:
             response.parsed = parse_json(response.text)[0]

@@ -1,56 +1,57 @@
 """Secrets never reach disk: redaction of secret-looking config keys and a process-wide scrubber.
 
-Two tools, for two kinds of output:
+- `redact(obj)` is for structured config written to disk (run.json, baselines, reports): values
+  of secret-looking keys (`api_key`, `token`, `authorization`; not `max_tokens`) and of credential
+  headers become "***"; URLs lose their password and secret query values (`redact_url`).
+- `scrub(text)` is for free text (errors, audit lines, samples, logs): every occurrence of a
+  secret value the process knows becomes "***".
 
-- `redact(obj)` is for structured config written to disk (run.json, baselines, reports): the
-  values of keys that look secret (`api_key`, `x-api-key`, `token`, `password`, `authorization`,
-  ...) and every HTTP header value become "***", and URLs lose their password and secret query
-  values. Keys that only mention tokens as counts (`max_tokens`) stay.
-- `scrub(text)` is for free text (error messages, audit lines, logs): every occurrence of a secret
-  value the process knows is replaced by "***".
-
-The scrubber knows
-- the value of every environment variable whose name looks secret (`OPENAI_API_KEY`,
-  `AZURE_API_KEY`, `HF_TOKEN`, ...): that covers the keys litellm sends for the models of a run;
-- every value registered with `register_secret`: the suite loader registers what `${VAR}`
-  expansion put into a config (except endpoint addresses and model names), values under
-  secret-looking keys, and header values.
-
-Values shorter than MIN_SECRET_LENGTH are never scrubbed: replacing "1" everywhere would wreck
-every report while protecting nothing.
+The scrubber replaces every occurrence, so it knows only values from a secret source: variables
+with secret-looking names (`OPENAI_API_KEY`), and what `register_secret` gets (harness.secret_sources:
+values under secret-looking keys and headers, `${VAR}` of secret-looking variables, URL passwords
+and key query values). A weak value (`is_strong_secret`) or one a suite's own words hold
+(`register_vocabulary`: keys, system and metric names, kinds, models) is never one: scrubbing it
+would rewrite outputs, names and keys all over a run record while protecting nothing.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
-MIN_SECRET_LENGTH = 4
-MIN_ENV_SECRET_LENGTH = 8  # env values like "1" or "true" under a secret-looking name are flags
+MIN_SECRET_LENGTH = 8
+MIN_SECRET_BITS = 24.0  # length x Shannon entropy of its characters: "aaaaaaaaaaaa", "password" fail
 
 # a word that makes the name secret wherever it stands (`hf_token`, `client_secret`, `auth`)
 _SECRET_WORDS = frozenset(
     {"token", "secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials",
      "authorization", "auth", "cookie", "bearer", "apikey", "signature"}
 )  # fmt: skip
-# endings of a single word that make it secret (`apikey`, `hftoken`, `pgpassword`, `clientsecret`)
-_SECRET_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "credentials")
+# endings of a single word that make it secret (`hftoken`, `pgpassword`, `clientsecret`)
+_SECRET_ENDINGS = ("token", "secret", "password", "passwd", "credentials")
+# "key" closes a secret name after another word (`api_key`, `MY_KEY`) or inside one word only after
+# these (`apikey`, `accesskey`): `monkey`, `hotkey` and `whiskey` are words, not credentials
+_KEY_OWNERS = ("api", "access", "secret", "private", "client", "app", "auth", "master", "signing",
+               "subscription", "service", "account", "session", "encryption", "license", "ssh")  # fmt: skip
 # harness identifiers that end in "key" but hold hashes, not credentials
 _NOT_SECRET = frozenset({"key", "keys", "cache_key", "request_key", "lora_key", "adapter_key", "sort_key", "index_key", "primary_key"})
-_HEADER_MAPS = frozenset({"headers", "extra_headers", "default_headers", "http_headers"})
-# header values that describe the request rather than authorise it: not worth scrubbing from text
-_PLAIN_HEADERS = frozenset({"content-type", "accept", "accept-encoding", "content-encoding", "user-agent", "cache-control", "connection"})
+HEADER_MAPS = frozenset({"headers", "extra_headers", "default_headers", "http_headers"})
+# URL query parameters that carry credentials without a secret-looking name (signed URLs)
+_QUERY_SECRETS = frozenset({"key", "sig", "code"})
 
 _lock = threading.Lock()
 _registered: set[str] = set()
+_vocabulary: set[str] = set()
 
 
 @lru_cache(maxsize=4096)
@@ -60,51 +61,65 @@ def is_secret_name(name: str) -> bool:
     words = re.findall(r"[a-z0-9]+", snake)
     if not words or "_".join(words) in _NOT_SECRET:
         return False
-    if any(word in _SECRET_WORDS for word in words):
+    if any(word in _SECRET_WORDS or (word.endswith(_SECRET_ENDINGS) and word != "tokens") for word in words):
         return True
-    return words[-1].endswith(_SECRET_ENDINGS) or any(
-        word.endswith(("token", "secret", "password", "passwd")) and word not in ("tokens",) for word in words
-    )
+    last = words[-1]
+    if last in ("key", "keys"):
+        return len(words) > 1
+    return last.endswith(tuple(owner + end for owner in _KEY_OWNERS for end in ("key", "keys")))
+
+
+def is_secret_query_name(name: str) -> bool:
+    """Whether a URL query (or fragment) parameter carries a credential (`api_key`, `sig`, `access_token`)."""
+    return is_secret_name(name) or name.lower() in _QUERY_SECRETS
+
+
+@lru_cache(maxsize=4096)
+def is_strong_secret(value: str) -> bool:
+    """Whether a value is worth scrubbing everywhere: at least MIN_SECRET_LENGTH characters, at least
+    MIN_SECRET_BITS bits (length x Shannon entropy), and not a lowercase word under 16 letters
+    ("changeme", "question"), which text holds for other reasons far more often than as a key."""
+    if len(value) < MIN_SECRET_LENGTH or (value.isalpha() and value.islower() and len(value) < 16):
+        return False
+    counts = Counter(value).values()
+    bits = -sum(n * math.log2(n / len(value)) for n in counts)
+    return bits >= MIN_SECRET_BITS
+
+
+def _in_vocabulary(value: str, vocabulary: Iterable[str]) -> bool:
+    return any(value in word for word in vocabulary)
 
 
 def register_secret(value: Any) -> None:
-    """Make `scrub` replace this value from now on (strings of MIN_SECRET_LENGTH or more)."""
+    """Make `scrub` replace this value from now on, if it is strong and no suite's word holds it."""
     global _registered_frozen
-    if isinstance(value, str) and len(value.strip()) >= MIN_SECRET_LENGTH:
-        with _lock:
-            if value.strip() not in _registered:
-                _registered.add(value.strip())
-                _registered_frozen = frozenset(_registered)
+    if not isinstance(value, str) or not is_strong_secret(value := value.strip()):
+        return
+    with _lock:
+        if value not in _registered and not _in_vocabulary(value, _vocabulary):
+            _registered.add(value)
+            _registered_frozen = frozenset(_registered)
 
 
-def register_config_secrets(config: Any) -> None:
-    """Register the values under secret-looking keys, and header values, found anywhere in `config`."""
-    for value in _secret_values(config):
-        register_secret(value)
-
-
-def _secret_values(obj: Any, secret: bool = False) -> list[str]:
-    if isinstance(obj, str):
-        return [obj] if secret else []
-    found: list[str] = []
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            if str(key).lower() in _HEADER_MAPS and isinstance(value, dict):
-                found += [v for k, v in value.items() if isinstance(v, str) and str(k).lower() not in _PLAIN_HEADERS]
-            else:
-                found += _secret_values(value, secret or is_secret_name(str(key)))
-    elif isinstance(obj, (list, tuple)):
-        for value in obj:
-            found += _secret_values(value, secret)
-    return found
+def register_vocabulary(words: Iterable[Any]) -> None:
+    """Words a suite uses as names (keys, system and metric names, kinds, models): never secrets.
+    A registered value that one of them holds is dropped, so the order of loading does not matter."""
+    global _registered_frozen, _vocabulary_frozen
+    with _lock:
+        if not (new := {w for w in words if isinstance(w, str) and len(w) >= MIN_SECRET_LENGTH} - _vocabulary):
+            return
+        _vocabulary.update(new)
+        _vocabulary_frozen = frozenset(_vocabulary)
+        _registered.difference_update({value for value in _registered if _in_vocabulary(value, new)})
+        _registered_frozen = frozenset(_registered)
 
 
 def environ_where(wanted: Callable[[str], bool]) -> dict[str, str]:
     """The environment variables whose name passes `wanted` (a cached, cheap test).
 
     Read on every call (tests and users change the environment), so it is made cheap: names
-    are decoded once and values only for the names that pass; `os.environ.items()` decodes
-    every pair, which made each scrub cost ~60 us.
+    are decoded once and values only for the names that pass (`os.environ.items()` decodes
+    every pair, too slow for a scrub per sample).
     """
     data = getattr(os.environ, "_data", None)
     decode_value = getattr(os.environ, "decodevalue", None)
@@ -134,8 +149,7 @@ def _environment_secrets() -> frozenset[str]:
     data = getattr(os.environ, "_data", None)
     if not isinstance(data, dict) or not hasattr(os.environ, "decodevalue"):
         return frozenset(
-            value.strip() for value in environ_where(is_secret_name).values()
-            if len(value.strip()) >= MIN_ENV_SECRET_LENGTH
+            value.strip() for value in environ_where(is_secret_name).values() if is_strong_secret(value.strip())
         )
     seen = _env_seen
     if seen is None or seen[0] != data.keys():
@@ -144,34 +158,38 @@ def _environment_secrets() -> frozenset[str]:
     raw_values = tuple(data.get(raw) for raw in seen[1])
     if raw_values != seen[2]:
         decoded = (os.environ.decodevalue(raw).strip() for raw in raw_values if raw is not None)
-        seen = (seen[0], seen[1], raw_values, frozenset(v for v in decoded if len(v) >= MIN_ENV_SECRET_LENGTH))
+        seen = (seen[0], seen[1], raw_values, frozenset(v for v in decoded if is_strong_secret(v)))
     _env_seen = seen
     return seen[3]
 
 
 # (environment names, secret-looking raw names, their raw values, the secret values) last seen
 _env_seen: tuple[frozenset[Any], tuple[Any, ...], tuple[Any, ...] | None, frozenset[str]] | None = None
-# (registered values, environment secrets) -> the union, kept while neither changes
-_known: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
+# (registered values, environment secrets, vocabulary) -> the union, kept while none changes
+_known: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset(), frozenset())
 _registered_frozen: frozenset[str] = frozenset()
+_vocabulary_frozen: frozenset[str] = frozenset()
 
 
 def known_secrets() -> frozenset[str]:
     """Every value `scrub` replaces right now (registered ones and secret-named environment values)."""
     global _known
-    registered, environment = _registered_frozen, _environment_secrets()
+    registered, environment, vocabulary = _registered_frozen, _environment_secrets(), _vocabulary_frozen
     known = _known
-    if known[0] is not registered or known[1] is not environment:
-        known = _known = (registered, environment, registered | environment)
-    return known[2]
+    if known[0] is not registered or known[1] is not environment or known[2] is not vocabulary:
+        kept = frozenset(v for v in environment if not _in_vocabulary(v, vocabulary))
+        known = _known = (registered, environment, vocabulary, registered | kept)
+    return known[3]
 
 
 def forget_secrets() -> None:
-    """Drop every registered value (tests; the environment is read afresh on every scrub)."""
-    global _registered_frozen
+    """Drop every registered value and vocabulary word (tests; the environment is read on every scrub)."""
+    global _registered_frozen, _vocabulary_frozen
     with _lock:
         _registered.clear()
         _registered_frozen = frozenset()
+        _vocabulary.clear()
+        _vocabulary_frozen = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -192,9 +210,12 @@ def scrub(text: Any) -> str:
 
 
 def redact(obj: Any) -> Any:
-    """A deep copy of `obj` with secret-looking keys' values (and header values) set to "***".
+    """A deep copy of `obj` with secret-looking keys' values set to "***".
 
-    Strings elsewhere are scrubbed of known secrets, and URLs lose passwords and secret query values.
+    Header values become "***" under a secret-looking name (`Authorization`), or under any name
+    when they could be a token (`is_strong_secret`); a plain setting (`X-Mode: exact`) stays, so
+    `gate` sees it change. Strings elsewhere are scrubbed of known secrets, and URLs lose
+    passwords and secret query values. Keys are never changed.
     """
     return _redact(obj, False)
 
@@ -204,8 +225,8 @@ def _redact(obj: Any, secret: bool) -> Any:
         out = {}
         for key, value in obj.items():
             hidden = secret or is_secret_name(str(key))
-            if str(key).lower() in _HEADER_MAPS and isinstance(value, dict):
-                out[key] = {name: MASK if item is not None else None for name, item in value.items()}
+            if str(key).lower() in HEADER_MAPS and isinstance(value, dict):
+                out[key] = {name: _redact_header(str(name), item) for name, item in value.items()}
             else:
                 out[key] = _redact(value, hidden)
         return out
@@ -218,9 +239,19 @@ def _redact(obj: Any, secret: bool) -> Any:
     return obj
 
 
+def _redact_header(name: str, value: Any) -> Any:
+    if value is not None and (is_secret_name(name) or is_strong_secret(str(value).strip())):
+        return MASK
+    return _redact(value, False)
+
+
 def redact_url(text: str) -> str:
-    """A URL without its password and without the values of secret-looking query parameters."""
-    if "://" not in text or ("@" not in text and "?" not in text) or any(c.isspace() for c in text.strip()):
+    """A URL without its password and without the values of secret-looking query parameters.
+
+    Every URL the harness records (run.json, samples, reports, errors) passes here; the rest of
+    the URL is kept byte for byte, so a URL without a secret comes back unchanged.
+    """
+    if "://" not in text or not any(c in text for c in "@?#") or any(c.isspace() for c in text.strip()):
         return text
     try:
         parts = urlsplit(text)
@@ -231,11 +262,20 @@ def redact_url(text: str) -> str:
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if is_secret_name(k) or k.lower() in ("key", "sig", "code") else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    query, fragment = _masked_pairs(parts.query), _masked_pairs(parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return text
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _masked_pairs(query: str) -> str:
+    if "=" not in query:
+        return query
+    pieces = [piece.partition("=") for piece in query.split("&")]
+    return "&".join(
+        f"{name}={MASK}" if sep and is_secret_query_name(unquote_plus(name)) else name + sep + value
+        for name, sep, value in pieces
+    )
 
 
 _installed = False

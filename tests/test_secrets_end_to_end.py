@@ -130,3 +130,120 @@ def test_no_canary_anywhere_under_the_run_dir_or_in_the_baseline(canary_run: dic
     folder = canary_run["folder"]
     assert canary_run["baseline"].returncode == 0, canary_run["baseline"].stderr
     assert hits(folder / "run", {"baseline": (folder / "baseline.json").read_text()}) == []
+
+
+# --- issue 23: a custom endpoint's URL key and echoed token; names that only look secret -----------
+
+URL_KEY = "sk-live-4b9e2d7a1c8f"
+TOKEN = "tok-live-93a7c1e5d2"
+SECRET_LOOKING = ["monkey", "hotkey", "token_f1", "password_reset_bot", "cookie_cutter", "with_auth", "rag_secret"]
+
+
+class EndpointServer:
+    """A `kind: custom` endpoint on 127.0.0.1: answers "WireHeron is the exact answer <last word>";
+    an input with "echo" gets a 401 echoing only the token after the Authorization scheme and the
+    URL's api_key, as servers do."""
+
+    def __enter__(self) -> "EndpointServer":
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+                seen.append((self.path, dict(self.headers)))
+                text = str(body.get("input", ""))
+                if "echo" in text:
+                    token = (self.headers.get("authorization") or "").partition(" ")[2]
+                    key = parse_qs(urlsplit(self.path).query).get("api_key", [""])[0]
+                    status, reply = 401, {"error": f"unknown token {token} for key {key}"}
+                else:
+                    status, reply = 200, {"answer": f"WireHeron is the exact answer {text.split()[-1]}"}
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_in_process(folder: Path, suite: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
+    from harness.cli import main
+
+    monkeypatch.setenv("HARNESS_DB", str(folder / "store" / "runs.db"))
+    (folder / "store").mkdir()
+    path = write_suite(folder, suite)
+    assert main(["run", str(path), "--out", str(folder / "run"), "--no-progress"]) == 0
+    return folder / "run"
+
+
+def read_samples(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+
+
+def test_a_custom_endpoint_url_key_and_an_echoed_token_reach_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 23.2: `?api_key=` in an endpoint URL was written verbatim as every sample's
+    response.model (and so into report.html); a server echoing only the token of
+    `Authorization: Token X` left X in the error reasons."""
+    rows = [{"id": f"q{i}", "input": f"repeat the number {i}", "reference": f"WireHeron is the exact answer {i}"} for i in range(2)]
+    with EndpointServer() as server:
+        url = f"{server.url}/answer?api_key={URL_KEY}&mode=exact"
+        suite = {
+            "name": "url-key", "dataset": {"inline": [*rows, {"id": "e1", "input": "please echo", "reference": "x"}]},
+            "systems": {"svc": {"kind": "custom", "endpoint": {"url": url, "headers": {"Authorization": f"Token {TOKEN}", "X-Mode": "exact"}}}},
+            "metrics": ["exact_match"], "settings": {"retry": {"max_attempts": 1}, "max_error_rate": 1.0},
+        }  # fmt: skip
+        run = run_in_process(tmp_path, suite, monkeypatch)
+    assert {(path, headers.get("Authorization")) for path, headers in server.seen} == {(f"/answer?api_key={URL_KEY}&mode=exact", f"Token {TOKEN}")}
+    samples = {row["example"]["id"]: row["response"] for row in read_samples(run)}
+    assert {samples[e]["model"] for e in ("q0", "q1")} == {f"{server.url}/answer?api_key=***&mode=exact"}
+    assert "unknown token *** for key ***" in samples["e1"]["error"]
+    assert samples["q1"]["text"] == "WireHeron is the exact answer 1"
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "suite.yaml"]
+    assert {"samples.jsonl", "run.json", "report.md", "report.html", "runs.db"} <= {p.name for p in written}
+    output = capsys.readouterr()
+    leaks = [str(p) for p in written for secret in (URL_KEY, TOKEN) if secret.encode() in p.read_bytes()]
+    leaks += [name for name, text in (("stdout", output.out), ("stderr", output.err)) for s in (URL_KEY, TOKEN) if s in text]
+    assert leaks == []
+
+
+def test_names_that_look_secret_and_plain_headers_leave_the_run_record_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 23.1: systems named `monkey`, `token_f1`, ... and a header `X-Mode: exact` made the
+    scrubber rewrite `kind: prompt`, model outputs ("WireHeron is the *** answer") and metric
+    names ("***_match") across the whole record."""
+    rows = [{"id": f"q{i}", "input": f"repeat the number {i}", "reference": f"WireHeron is the exact answer {i}"} for i in range(3)]
+    with EndpointServer() as server:
+        systems: dict[str, Any] = {name: {"kind": "prompt", "params": {"extra": {"note": "exact prompt"}}} for name in SECRET_LOOKING}
+        systems["with_auth_endpoint"] = {"kind": "custom", "endpoint": {"url": f"{server.url}/answer", "headers": {"X-Mode": "exact"}}}
+        suite = {
+            "name": "names", "dataset": {"inline": rows},
+            "scripted_models": {"heron": {"rules": [{"match": r"repeat the number (\d+)", "output": "WireHeron is the exact answer \\1"}]}},
+            "defaults": {"model": "scripted/heron"}, "systems": systems, "metrics": ["exact_match", "token_f1"],
+        }  # fmt: skip
+        run = run_in_process(tmp_path, suite, monkeypatch)
+    samples = read_samples(run)
+    assert len(samples) == 3 * len(systems)
+    assert all(s["response"]["text"] == s["example"]["reference"] for s in samples)
+    assert all(set(s["scores"]) == {"exact_match", "token_f1"} and s["scores"]["exact_match"]["value"] == 1.0 for s in samples)
+    header = json.loads((run / "run.json").read_text())
+    assert {name: header["systems"][name]["kind"] for name in SECRET_LOOKING} == dict.fromkeys(SECRET_LOOKING, "prompt")
+    assert header["systems"]["with_auth_endpoint"]["endpoint"]["headers"] == {"X-Mode": "exact"}
+    assert [m["type"] for m in header["metrics"]] == ["exact_match", "token_f1"]
+    assert [p.name for p in run.rglob("*") if p.is_file() and b"***" in p.read_bytes()] == []

@@ -4,11 +4,10 @@ So a suite file can name a key or a server without holding it: `api_key: ${MY_KE
 `headers: {Authorization: "Bearer ${MY_TOKEN}"}`, `api_base: ${MY_SERVER}`. An unset variable is
 an error naming it and where it is used. `$${VAR}` stands for a literal `${VAR}`.
 
-Expanded values are registered with the secret scrubber (harness.secrets), so they never reach
-disk in an error message or log, unless they sit in a field that names a model or an address
-(`model`, `api_base`, `url`, ...), which the run record must show, and whose variable's name
-does not look secret (`${MY_SERVER}`, not `${MY_API_KEY}`). Literal values under
-secret-looking keys and header values are registered too.
+An expanded value is registered with the secret scrubber (harness.secrets) when its variable's
+name looks secret (`${MY_API_KEY}`, not `${MY_SERVER}`); after expansion each config (each
+system's, the judge's, the defaults) registers what it holds under secret-looking keys and
+headers, and in URLs (harness.secret_sources). A system's name is never read as such a key.
 
 Prompt templates are left alone: a prompt may well talk about `${...}` itself.
 """
@@ -19,15 +18,12 @@ import os
 import re
 from typing import Any
 
-from harness.secrets import is_secret_name, register_config_secrets, register_secret
+from harness.secret_sources import register_config_secrets
+from harness.secrets import is_secret_name, register_secret
 
 VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECTIONS = ("systems", "judge", "defaults")
 SKIPPED = frozenset({"prompt"})  # prompt templates: text for the model, not config
-# fields whose expanded value is an address or a model name, recorded in run.json on purpose
-NOT_SECRET_FIELDS = frozenset(
-    {"model", "base_model", "embedding_model", "rerank_model", "api_base", "base_url", "api_version", "url", "custom_llm_provider"}
-)
 
 
 class MissingVariables(Exception):
@@ -36,11 +32,10 @@ class MissingVariables(Exception):
         self.names = names
 
 
-def expand_text(text: str, *, secret: bool = True) -> str:
+def expand_text(text: str) -> str:
     """`text` with each `${VAR}` replaced by its value; MissingVariables names the unset ones.
 
-    The values are registered as secrets; with `secret=False` only those of variables whose
-    name looks secret (`${API_KEY}` inside a URL).
+    The values of variables whose name looks secret are registered as secrets.
     """
     missing = [m.group(2) for m in VARIABLE.finditer(text) if not m.group(1) and m.group(2) not in os.environ]
     if missing:
@@ -50,7 +45,7 @@ def expand_text(text: str, *, secret: bool = True) -> str:
         if match.group(1):
             return "${" + match.group(2) + "}"
         found = os.environ[match.group(2)]
-        if secret or is_secret_name(match.group(2)):
+        if is_secret_name(match.group(2)):
             register_secret(found)
         return found
 
@@ -63,7 +58,9 @@ def expand_env_vars(raw: dict[str, Any]) -> list[str]:
     for section in SECTIONS:
         if section in raw:
             raw[section] = _expand(raw[section], [section], problems)
-            register_config_secrets(raw[section])
+            configs = raw[section].values() if section == "systems" and isinstance(raw[section], dict) else [raw[section]]
+            for config in configs:  # each system's config, never the mapping: its keys are names
+                register_config_secrets(config)
     return problems
 
 
@@ -72,8 +69,7 @@ def _expand(value: Any, where: list[str], problems: list[str]) -> Any:
         if "${" not in value:
             return value
         try:
-            field = next((w for w in reversed(where) if not w.startswith("[")), "")
-            return expand_text(value, secret=field not in NOT_SECRET_FIELDS)
+            return expand_text(value)
         except MissingVariables as missing:
             names = ", ".join(missing.names)
             plural = "s" if len(missing.names) > 1 else ""
