@@ -18,13 +18,14 @@ from typing import Any
 
 from harness.gateway.cache import flush_all as flush_caches
 from harness.gateway.retry import describe
-from harness.metrics.base import Metric, failed_response_scores, metric_infos
+from harness.metrics.base import metric_infos
 from harness.plan import RunPlan
 from harness.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
+from harness.scoring import score_sample
 from harness.timing import sample_clock
-from harness.types import Example, Response, Score, Timings
+from harness.types import Example, Response, Timings
 from harness.gateway.endpoint import resolved_endpoint
 from harness.secrets import redact
 from harness.suite.model import JudgeConfig
@@ -83,21 +84,6 @@ def git_info(folder: Path) -> GitInfo:
 
     commit = git("rev-parse", "HEAD")
     return GitInfo(commit=commit, dirty=bool(git("status", "--porcelain")) if commit else None)
-
-
-async def score_sample(metrics: list[Metric], example: Example, response: Response) -> dict[str, Score]:
-    scores: dict[str, Score] = {}
-    for metric in metrics:
-        if response.error is not None:
-            results = failed_response_scores(metric, response)
-        else:
-            try:
-                results = await metric.score(example, response)
-            except Exception as error:  # noqa: BLE001 - a broken metric must not kill the run
-                results = [Score.failed(n, f"metric failed: {describe(error)}") for n in metric.names]
-        for score in results:
-            scores[score.name] = score
-    return scores
 
 
 async def respond_safely(system: Any, example: Example) -> Response:
@@ -169,12 +155,12 @@ async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTa
     todo = (pair for pair in _pairs(plan) if (pair[0], pair[1].id) not in done)
     totals = {name: len(examples_for(plan, name)) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
-    systems, metrics = plan.systems, plan.metrics
+    systems, metrics, scoring_limit = plan.systems, plan.metrics, plan.suite.settings.scoring_timeout_s
 
     async def worker() -> None:
         for name, example in todo:  # one shared generator: each pair is taken once
             response = await respond_safely(systems[name], example)
-            scores = await score_sample(metrics, example, response)
+            scores = await score_sample(metrics, example, response, scoring_limit)
             run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
             failed, cached = response.error is not None, response.cached
             tally.add(name, failed, scores)

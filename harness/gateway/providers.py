@@ -110,6 +110,16 @@ def load_litellm() -> Any:
         return litellm
 
 
+async def load_litellm_off_loop() -> Any:
+    """`load_litellm()`, its first import run in a worker thread: the event loop times every
+    sample in flight and must not stop for seconds."""
+    if _litellm is not None:
+        return _litellm
+    from harness.offloop import once_off_loop
+
+    return await once_off_loop("litellm", load_litellm)
+
+
 def _make_handler(prefix: str, target: str, litellm: Any) -> Any:
     module, func = target.split(":")
     try:

@@ -91,6 +91,7 @@ class AbstentionConfig(MetricConfig):
 
 class Abstention(Metric):
     group = "abstention"
+    bounded = True  # never waits; linear in the output
     names = [UNANSWERABLE, ANSWERABLE]
 
     def __init__(self, config: AbstentionConfig, context: MetricContext | None = None):

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Metric(Protocol):
-    """`names` lists every score name the metric emits (recall@1, recall@5, ...)."""
+    """`names` lists every score name the metric emits (recall@1, recall@5, ...).
+
+    The runner bounds each score by `settings.scoring_timeout_s` with a timer on the event loop.
+    A timer stops only code that waits: a metric that never waits, and does work linear in the
+    output, may set a class attribute `bounded = True` to be scored without one (read with
+    getattr, so duck-typed plug-ins need not define it); one that bounds its own heavy work does
+    the same (the regex and json_schema metrics: their patterns, see `bounded_regex`).
+    """
 
     names: list[str]
     group: str = "quality"
@@ -31,6 +38,14 @@ class Metric(Protocol):
     def info(self, name: str) -> MetricInfo:
         """Direction, unit and group of one of `names`; metric types override what differs."""
         return MetricInfo(group=self.group)  # type: ignore[arg-type]
+
+
+class ScoringTimeout(Exception):
+    """Scoring ran past its time limit; the message starts "scoring timed out after N s"."""
+
+    def __init__(self, limit_s: float, what: str = ""):
+        super().__init__(f"scoring timed out after {limit_s:g} s" + (f": {what}" if what else ""))
+        self.limit_s = limit_s
 
 
 class MetricConfig(BaseModel):
@@ -48,6 +63,17 @@ class MetricContext:
     cache_dir: Path
     judge_model: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def scoring_limit(context: MetricContext | None) -> float:
+    """The suite's `settings.scoring_timeout_s` (its default without a suite: a metric built alone)."""
+    settings = getattr(getattr(context, "suite", None), "settings", None)
+    limit = getattr(settings, "scoring_timeout_s", None)
+    if isinstance(limit, (int, float)):
+        return float(limit)
+    from harness.suite.model import Settings
+
+    return float(Settings.model_fields["scoring_timeout_s"].default)
 
 
 MetricFactory = Callable[[Any, MetricContext], Metric]

@@ -45,6 +45,7 @@ class ExactMatchConfig(MetricConfig):
 
 class ExactMatch(Metric):
     group = "correctness"
+    bounded = True  # never waits; linear in the output
 
     def __init__(self, config: ExactMatchConfig, context: MetricContext):
         self.config = config
@@ -72,6 +73,7 @@ class Latency(Metric):
     """Per-sample seconds; retrieval/generation are `undefined` for systems without that stage."""
 
     names = ["latency_s", "retrieval_latency_s", "generation_latency_s"]
+    bounded = True  # never waits
 
     def __init__(self, config: LatencyConfig, context: MetricContext):
         pass
@@ -101,6 +103,7 @@ class UsageAndCost(Metric):
     custom systems) or the provider's price is unknown."""
 
     names = ["tokens_in", "tokens_out", "cost_usd"]
+    bounded = True  # never waits
 
     def __init__(self, config: UsageConfig, context: MetricContext):
         pass

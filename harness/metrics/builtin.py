@@ -5,4 +5,5 @@ from harness.metrics import basic  # noqa: F401
 from harness.metrics import correctness  # noqa: F401
 from harness.metrics import faithfulness  # noqa: F401
 from harness.metrics import format  # noqa: F401
+from harness.metrics import regex_match  # noqa: F401
 from harness.metrics import retrieval  # noqa: F401

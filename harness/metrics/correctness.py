@@ -36,6 +36,7 @@ class TokenF1Config(MetricConfig):
 
 class TokenF1(Metric):
     group = "correctness"
+    bounded = True  # never waits; linear in the output
     names = ["token_f1"]
 
     def __init__(self, config: TokenF1Config, context: MetricContext | None = None):

@@ -1,5 +1,6 @@
-"""Format validity: JSON parse, JSON Schema, regex, choice, and per-field accuracy against a
-reference JSON. Each is 1.0 / 0.0 (field_accuracy: a share) with the reason for a 0 recorded.
+"""Format validity: JSON parse, JSON Schema, choice, and per-field accuracy against a reference
+JSON (the regex check is regex_match.py). Each is 1.0 / 0.0 (field_accuracy: a share) with the
+reason for a 0 recorded.
 
 JSON is read strictly (RFC 8259, see `extract.read_json`): NaN and Infinity are not JSON, and
 duplicate keys are reported in the reason. JSON Schema validation is by draft (see
@@ -9,15 +10,15 @@ duplicate keys are reported in the reason. JSON Schema validation is by draft (s
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
 from harness.errors import ConfigError
-from harness.metrics.base import Metric, MetricConfig, MetricContext, metric_type
+from harness.metrics.base import Metric, MetricConfig, MetricContext, ScoringTimeout, metric_type, scoring_limit
 from harness.metrics.basic import normalise_answer
+from harness.metrics.bounded_regex import bounded
 from harness.metrics.extract import JsonRead, answer_text, get_path, non_finite_path, read_json
 from harness.metrics.schema_dialect import schema_warnings
 from harness.metrics.schema_validator import SchemaProblem, compile_schema
@@ -57,6 +58,7 @@ class JsonValidConfig(MetricConfig):
 
 class JsonValid(Metric):
     group = "format"
+    bounded = True  # never waits; linear in the output
 
     def __init__(self, config: JsonValidConfig, context: MetricContext | None = None):
         self.config = config
@@ -99,12 +101,16 @@ def load_schema(schema: dict[str, Any] | bool | str | None, context: MetricConte
     if isinstance(schema, str):
         path = suite.resolve(schema) if suite is not None else Path(schema)
         source = f"{source} ({path})"
-        try:
-            schema = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(f"cannot read JSON Schema {path}: {error.strerror or error}") from None
+        from harness.textfile import TextFileError, read_text
+
+        try:  # read_text: a regular UTF-8 file within the input size limit (not a FIFO, not /dev/zero)
+            schema = json.loads(read_text(Path(path)))
+        except TextFileError as error:
+            raise ConfigError(f"cannot read JSON Schema {error.where}: {error.message}") from None
         except json.JSONDecodeError as error:
             raise ConfigError(f"JSON Schema {path} is not JSON (line {error.lineno}: {error.msg})") from None
+        except RecursionError:
+            raise ConfigError(f"JSON Schema {path} is nested too deeply to read") from None
     if not isinstance(schema, (dict, bool)):
         raise ConfigError(f"{source}: a JSON Schema is an object or a boolean, not {type(schema).__name__}")
     return schema, source
@@ -120,9 +126,11 @@ def default_draft(context: MetricContext | None) -> str | None:
 
 class JsonSchema(Metric):
     """1 when the output is JSON valid against the schema; else 0 with the failing path and message.
-    `warnings` lists keywords of another draft in a schema without `$schema` (for pre-flight)."""
+    `warnings` lists keywords of another draft in a schema without `$schema` (for pre-flight).
+    Its patterns are matched by `bounded_regex` within the scoring limit."""
 
     group = "format"
+    bounded = True
 
     def __init__(self, config: JsonSchemaConfig, context: MetricContext | None = None):
         self.config = config
@@ -139,6 +147,7 @@ class JsonSchema(Metric):
             hints = "".join(f"; {w}" for w in schema_warnings(self.schema, draft))
             raise ConfigError(f"{source}: {error}{hints}", where=where) from None
         self.draft = self.compiled.draft
+        self.limit_s = scoring_limit(context)
         self.warnings = [f"{where}: {source}: {w}" for w in schema_warnings(self.schema, draft)]
 
     def _detail(self, **more: Any) -> dict[str, Any]:
@@ -154,9 +163,11 @@ class JsonSchema(Metric):
         if not read.ok:
             return [_zero(name, read.error or "not valid JSON", **self._detail())]
         try:
-            errors = self.compiled.errors(read.value)
+            errors = await bounded(self.compiled.errors, read.value, limit_s=self.limit_s)
         except SchemaProblem as error:
             return [Score.failed(name, f"schema: {error}", **self._detail(**_read_detail(read)))]
+        except ScoringTimeout as error:
+            return [Score.failed(name, str(error), **self._detail(**_read_detail(read)))]
         note = _duplicates_note(read)
         if not errors:
             score = Score.ok(name, 1.0, **self._detail(**_read_detail(read)))
@@ -173,37 +184,6 @@ class JsonSchema(Metric):
 metric_type("json_schema", JsonSchemaConfig)(JsonSchema)
 
 
-class RegexConfig(MetricConfig):
-    type: Literal["regex"]
-    name: str = "regex"
-    pattern: str
-    json_field: str | None = None
-    mode: Literal["search", "fullmatch"] = "search"
-    ignore_case: bool = False
-
-
-class RegexMatch(Metric):
-    group = "format"
-
-    def __init__(self, config: RegexConfig, context: MetricContext | None = None):
-        self.config = config
-        self.names = [config.name]
-        try:
-            self.pattern = re.compile(config.pattern, re.S | (re.I if config.ignore_case else 0))
-        except re.error as error:
-            raise ConfigError(f"invalid pattern {config.pattern!r}: {error}", where=metric_location(config, context)) from None
-
-    async def score(self, example: Example, response: Response) -> list[Score]:
-        text, source = answer_text(response, self.config.json_field)
-        match = self.pattern.fullmatch(text.strip()) if self.config.mode == "fullmatch" else self.pattern.search(text)
-        if match is None:
-            return [_zero(self.config.name, f"no match for {self.config.pattern!r}", source=source)]
-        return [Score.ok(self.config.name, 1.0, source=source)]
-
-
-metric_type("regex", RegexConfig)(RegexMatch)
-
-
 class ChoiceConfig(MetricConfig):
     type: Literal["choice"]
     name: str = "choice_valid"
@@ -214,6 +194,7 @@ class ChoiceConfig(MetricConfig):
 
 class ChoiceValid(Metric):
     group = "format"
+    bounded = True  # never waits; linear in the output
 
     """1 when the answer is one of the allowed choices (the format check for classification)."""
 
@@ -244,6 +225,7 @@ class FieldAccuracyConfig(MetricConfig):
 
 class FieldAccuracy(Metric):
     group = "format"
+    bounded = True  # never waits; linear in the output
 
     """Share of the listed fields whose value in the output equals the reference JSON's."""
 
@@ -306,3 +288,12 @@ def _lookup(value: Any, path: str, default: Any) -> Any:
 
 
 metric_type("field_accuracy", FieldAccuracyConfig)(FieldAccuracy)
+
+
+def __getattr__(name: str) -> Any:
+    """`RegexConfig` and `RegexMatch` live in regex_match (registered from builtin); still importable here."""
+    if name in ("RegexConfig", "RegexMatch"):
+        from harness.metrics import regex_match
+
+        return getattr(regex_match, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 from pydantic import Field, field_validator
 
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
+from harness.offloop import import_off_loop
 from harness.types import Example, Response, Score
 
 if TYPE_CHECKING:
@@ -207,12 +208,14 @@ class RetrievalConfig(MetricConfig):
 
 class RetrievalMetrics(Metric):
     group = "retrieval"
+    bounded = True  # never waits; linear in the output
 
     def __init__(self, config: RetrievalConfig, context: MetricContext | None = None):
         self.config = config
         self.names = score_names(config.k, config.measures)
 
     async def score(self, example: Example, response: Response) -> list[Score]:
+        await import_off_loop("numpy")  # its first import is not for the event loop to wait on
         return self.score_sync(example, response)
 
     def score_sync(self, example: Example, response: Response) -> list[Score]:

@@ -8,11 +8,12 @@ turns it into a ConfigError that names the metric.
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.metrics.ecma_regex import EcmaRegexError, to_python
+from harness.metrics.schema_cycles import ref_cycle_problem
+from harness.metrics.schema_patterns import pattern_keywords
 from harness.metrics.schema_dialect import (
     DEFAULT_DRAFT,
     DRAFTS,
@@ -184,7 +185,7 @@ def compile_schema(schema: Any, *, draft: str | None = None, format_assert: bool
         raise SchemaProblem(problem)
     disabled, vocabulary_asserts = _disabled_keywords(found, vocabulary)
     translated, originals = _translate_patterns(schema)
-    keywords: dict[str, Any] = {"pattern": _pattern_keyword(originals)}
+    keywords: dict[str, Any] = pattern_keywords(originals)  # matched within the scoring limit
     if found in VOCABULARIES:  # draft 7's `dependencies`, which 2019-09 split in two, still honoured
         keywords["dependencies"] = jsonschema.Draft7Validator.VALIDATORS["dependencies"]
     keywords.update({keyword: _ignored for keyword in disabled if keyword in base.VALIDATORS})
@@ -224,17 +225,18 @@ def _check_refs(schema: Any, draft: str, registry: Any) -> None:
             hint = ("remote schemas are not fetched: copy it into $defs" if remote
                     else "no such location in the schema")
             raise SchemaProblem(f"{path}/$ref: cannot resolve {ref!r} ({hint})") from None
+    if problem := ref_cycle_problem(nodes, lambda ref: _resolved(resolver, ref)):
+        raise SchemaProblem(problem)  # every sample would otherwise be an error (harness.metrics.schema_cycles)
+
+
+def _resolved(resolver: Any, ref: str) -> Any:
+    import referencing.exceptions
+
+    try:
+        return resolver.lookup(ref).contents
+    except referencing.exceptions.Unresolvable:
+        return None
 
 
 def _ignored(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
     return iter(())
-
-
-def _pattern_keyword(originals: dict[str, str]) -> Any:
-    from jsonschema.exceptions import ValidationError
-
-    def pattern(validator: Any, python: str, instance: Any, schema: Any) -> Any:
-        if validator.is_type(instance, "string") and not re.search(python, instance):
-            yield ValidationError(f"{instance!r} does not match {originals.get(python, python)!r}")
-
-    return pattern

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
 from harness.metrics.extract import answer_text
-from harness.metrics.faithfulness.llm_judge import LLMJudge, _ragas_llm_class, _failure
+from harness.metrics.faithfulness.llm_judge import LLMJudge, _failure, _ragas_llm_class, load_ragas
 from harness.types import Example, Response, Score
 
 
@@ -50,23 +50,22 @@ class ContextLLM(Metric):
         contexts = [c.text for c in sorted(response.retrieved, key=lambda c: c.rank) if c.text.strip()]
         if not contexts:
             return [Score.ok(name, 0.0, note="nothing retrieved")]
-        from ragas.metrics.collections import ContextPrecisionWithReference, ContextRecall, ContextUtilization
-
+        ragas = await load_ragas()  # ragas.metrics.collections
         llm = _ragas_llm_class()(self.judge)
         kwargs: dict[str, Any] = {"user_input": example.input, "retrieved_contexts": contexts}
         if name == "context_recall_llm":
             if not example.reference:
                 return [Score.undefined(name, "example has no reference answer")]
-            metric, against = ContextRecall(llm=llm), "reference"
+            metric, against = ragas.ContextRecall(llm=llm), "reference"
             kwargs["reference"] = example.reference
         elif example.reference:
-            metric, against = ContextPrecisionWithReference(llm=llm), "reference"
+            metric, against = ragas.ContextPrecisionWithReference(llm=llm), "reference"
             kwargs["reference"] = example.reference
         else:
             answer, _ = answer_text(response, getattr(self.config, "json_field", None))
             if not answer.strip():
                 return [Score.undefined(name, "no reference answer and no system answer")]
-            metric, against = ContextUtilization(llm=llm), "response"
+            metric, against = ragas.ContextUtilization(llm=llm), "response"
             kwargs["response"] = answer
         try:
             result = await metric.ascore(**kwargs)

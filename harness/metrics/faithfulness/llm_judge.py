@@ -20,9 +20,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from harness.gateway import GenerationParams, ModelCallError, ModelRequest
+from harness.gateway.providers import is_in_process, load_litellm_off_loop
 from harness.metrics.base import MetricContext, finite_or_error
 from harness.metrics.extract import find_json_object
 from harness.metrics.faithfulness.audit import AuditTrail, audit_for
+from harness.offloop import once_off_loop
 from harness.types import Score
 
 # ragas sends usage telemetry unless told not to; set before ragas is first imported (lazily).
@@ -36,6 +38,25 @@ REASK = (
 
 class JudgeReplyError(Exception):
     """The judge answered, but not with JSON of the requested shape (after re-asks)."""
+
+
+async def load_ragas() -> Any:
+    """`ragas.metrics.collections`, imported (seconds, the first time) off the event loop, which
+    times every sample in flight; the bridge class too."""
+    return await once_off_loop("ragas", _load_ragas)
+
+
+def _load_ragas() -> Any:
+    import ragas.metrics.collections
+
+    _ragas_llm_class()
+    return ragas.metrics.collections
+
+
+@lru_cache(maxsize=1)
+def _ragas_version() -> str:
+    """Read once: looking a distribution up scans every folder on sys.path, on each judge call."""
+    return f"ragas-{version('ragas')}"
 
 
 @lru_cache(maxsize=1)
@@ -88,13 +109,15 @@ class LLMJudge:
 
     @property
     def version(self) -> str:
-        return f"ragas-{version('ragas')}"
+        return _ragas_version()
 
     async def structured(self, prompt: str, response_model: type[BaseModel], calls: list[dict[str, Any]]) -> BaseModel:
         """One judge step: a prompt in, a validated `response_model` out (or JudgeReplyError)."""
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
         step = response_model.__name__
         errors: list[str] = []
+        if not is_in_process(self.model):
+            await load_litellm_off_loop()  # the cache key names the endpoint, resolved the way litellm routes
         for attempt in range(1, self.max_reasks + 2):
             request = ModelRequest(model=self.model, messages=messages, params=self.params)
             key = request.cache_key()
@@ -157,11 +180,12 @@ class LLMJudge:
         }
 
     async def faithfulness(self, name: str, question: str, answer: str, contexts: list[str]) -> Score:
-        from ragas.metrics.collections import Faithfulness
-
+        collections = await load_ragas()
         llm = _ragas_llm_class()(self)
         try:
-            result = await Faithfulness(llm=llm).ascore(user_input=question, response=answer, retrieved_contexts=contexts)
+            result = await collections.Faithfulness(llm=llm).ascore(
+                user_input=question, response=answer, retrieved_contexts=contexts
+            )
         except Exception as error:  # noqa: BLE001 - every judge failure becomes this score's error
             return Score.failed(name, _failure(error), **self._detail(llm.calls))
         statements = _outputs(llm.calls, "StatementGeneratorOutput", "statements")
@@ -174,13 +198,12 @@ class LLMJudge:
         return finite_or_error(name, result.value, **detail)
 
     async def factual_correctness(self, name: str, question: str, answer: str, reference: str, mode: str) -> Score:
-        from ragas.metrics.collections import FactualCorrectness
-
         if not answer.strip():
             return Score.undefined(name, "no claims", judge="llm", judge_id=self.model)
+        collections = await load_ragas()
         llm = _ragas_llm_class()(self)
         try:
-            result = await FactualCorrectness(llm=llm, mode=mode).ascore(response=answer, reference=reference)
+            result = await collections.FactualCorrectness(llm=llm, mode=mode).ascore(response=answer, reference=reference)
         except Exception as error:  # noqa: BLE001
             return Score.failed(name, _failure(error), **self._detail(llm.calls))
         decomposed = [c["parsed"]["claims"] for c in llm.calls if c["step"] == "ClaimDecompositionOutput" and c["parsed"]]

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from harness.metrics.faithfulness.claims import answer_claims, find_verdict, is_short, number_found, strip_headers
 from harness.metrics.faithfulness.offline_v1 import OfflineJudgeV1Settings
 from harness.metrics.faithfulness.text import Unit, analyse, context_units
+from harness.offloop import import_off_loop
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,7 +126,7 @@ class OfflineJudge:
 
     async def evidence(self, question: str, answer: str, contexts: list[str]) -> tuple[list[Evidence], Evidence | None, dict | None, str | None]:
         """Per-claim evidence, the answer's aggregate, the verdict (if any), or a reason there is none."""
-        import numpy as np
+        np = await import_off_loop("numpy")  # its first import is not for the event loop to wait on
         passages = [strip_headers(c) for c in contexts]
         units = context_units([p for p in passages if p], self.settings.window)
         if not units:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.metrics.faithfulness.text import Unit, context_units, split_claims
+from harness.offloop import import_off_loop
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,6 +84,7 @@ class OfflineJudgeV1:
         return np.stack([self._vectors[t] for t in texts])
 
     async def judge(self, answer: str, contexts: list[str]) -> OfflineVerdict:
+        await import_off_loop("numpy")  # its first import is not for the event loop to wait on
         claims = split_claims(answer)
         if not claims:
             return OfflineVerdict(value=None, claims=[], reason="no claims")
