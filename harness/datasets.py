@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from harness.dataset_values import as_flag, as_json, as_list, as_relevance, as_text, is_default
 from harness.errors import DatasetError
 from harness.example_list import ExampleList
 from harness.jsonl import JsonlError, iter_jsonl
 from harness.suite.model import DatasetSource, Suite
-from harness.textfile import TextFileError, read_text
+from harness.textfile import TextFileError, check_input_file, read_text
 from harness.types import Example
 
 
@@ -74,7 +75,7 @@ def _read_source(source: DatasetSource, suite: Suite, where: str) -> Iterable[tu
     if source.hf is not None:
         return _read_hub(source, where)
     path = suite.resolve(source.path or "", where=f"{where}.path")
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken or looping link is named by the reader
         raise DatasetError(f"file not found: {path}", where=f"{where}.path")
     fmt = source.format or _infer_format(path, where)
     if fmt != "hf_disk" and path.is_dir():
@@ -111,6 +112,8 @@ def _read_json(path: Path) -> list[tuple[str, Any]]:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise DatasetError(f"not JSON ({error.msg})", where=f"{path}:{error.lineno}:{error.colno}") from None
+    except RecursionError:
+        raise DatasetError("not usable JSON (nested too deeply)", where=str(path)) from None
     if not isinstance(data, list):
         raise DatasetError("a JSON dataset must be a list of objects", where=str(path))
     return [(f"{path}[{i}]", row) for i, row in enumerate(data)]
@@ -137,6 +140,7 @@ def _read_csv(path: Path) -> list[tuple[str, Any]]:
 def _read_parquet(path: Path) -> list[tuple[str, Any]]:
     import pandas as pd
 
+    check_input_file(path)  # a regular file within the size limit, like every other format
     try:
         frame = pd.read_parquet(path)
     except Exception as error:  # noqa: BLE001 - pyarrow raises many kinds; all mean "cannot read"
@@ -157,7 +161,7 @@ def _infer_format(path: Path, where: str) -> str:
 def read_jsonl(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     """Objects with their `file:line` (the one JSONL reader); a bad line is a DatasetError there."""
     try:
-        for number, row in iter_jsonl(path):
+        for number, row in iter_jsonl(path, input_file=True):
             yield f"{path}:{number}", row
     except JsonlError as error:
         raise DatasetError(str(error.args[0]), where=error.where) from None
@@ -210,17 +214,25 @@ def _to_examples(
     default_split: str,
     split: str | None = None,
     first_seen: dict[tuple[str, str], str] | None = None,
+    check_columns: bool = True,
 ) -> ExampleList:
     """Rows -> Examples; every bad row is reported (the first 20) with its position.
-    `first_seen` maps (split, id) to the position that used it first, across sources."""
+    `first_seen` maps (split, id) to the position that used it first, across sources. A column
+    the suite names in `fields` itself that no row has is an error (`reference: answr` would
+    otherwise leave every reference empty and every correctness score undefined)."""
     fields = source.fields
     mapped = {v for v in fields.model_dump().values() if v}
+    named = _named_columns(source) if check_columns else {}
+    columns: dict[str, None] = {}  # every column seen, in order (for the message on a misspelt one)
     first_seen = {} if first_seen is None else first_seen
     examples, problems = ExampleList(), []
     for index, (position, row) in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(f"{position}: not an object with named fields (got {type(row).__name__})")
             continue
+        if named:
+            columns.update(dict.fromkeys(k for k in row if k not in columns))
+            named = {f: c for f, c in named.items() if c not in row}
         if fields.input not in row or row[fields.input] in (None, ""):
             problems.append(f"{position}: no {fields.input!r} value (map it with dataset.fields.input)")
             continue
@@ -228,18 +240,18 @@ def _to_examples(
             values = dict(
                 id=str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"{where}-{index}",
                 input=str(row[fields.input]),
-                reference=_text(row.get(fields.reference)) if fields.reference else None,
-                reference_json=_json_value(row.get(fields.reference_json)) if fields.reference_json else None,
-                reference_doc_ids=_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
-                reference_relevance=_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
-                reference_contexts=_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
-                tags=_list(row.get(fields.tags)) if fields.tags else [],
+                reference=as_text(row.get(fields.reference)) if fields.reference else None,
+                reference_json=as_json(row.get(fields.reference_json)) if fields.reference_json else None,
+                reference_doc_ids=as_list(row.get(fields.reference_doc_ids)) if fields.reference_doc_ids else [],
+                reference_relevance=as_relevance(row.get(fields.reference_relevance)) if fields.reference_relevance else {},
+                reference_contexts=as_list(row.get(fields.reference_contexts)) if fields.reference_contexts else [],
+                tags=as_list(row.get(fields.tags)) if fields.tags else [],
                 split=split or (str(row[fields.split]) if fields.split and row.get(fields.split) else default_split),
-                answerable=_flag(row.get(fields.answerable), fields.answerable) if fields.answerable else None,
+                answerable=as_flag(row.get(fields.answerable), fields.answerable) if fields.answerable else None,
                 metadata={k: v for k, v in row.items() if k not in mapped},
             )
             # fields left at their default are not passed: the Example is the same, and smaller
-            example = Example(**{k: v for k, v in values.items() if not _default(k, v)})
+            example = Example(**{k: v for k, v in values.items() if not is_default(k, v)})
         except (ValueError, TypeError) as error:
             problems.append(f"{position}: {error}")
             continue
@@ -254,76 +266,24 @@ def _to_examples(
     if problems:
         shown = problems[:20] + ([f"(and {len(problems) - 20} more)"] if len(problems) > 20 else [])
         raise DatasetError(f"{len(problems)} bad row(s)", where=where, problems=shown)
+    if named and examples:  # a column the suite names that no row has: misspelt, or the wrong file
+        found = ", ".join(map(str, columns)) or "none"
+        raise DatasetError("columns not found", where=where, problems=[
+            f"{where}.fields.{f}: no row has the column {c!r} (the rows' columns: {found})" for f, c in named.items()
+        ])
     return examples
 
 
-_EMPTY_BY_DEFAULT = frozenset({"reference_doc_ids", "reference_relevance", "reference_contexts", "tags", "metadata"})
-
-
-def _default(field: str, value: Any) -> bool:
-    """Whether `value` is the Example field's default (None, or an empty list or dict)."""
-    if field in _EMPTY_BY_DEFAULT:
-        return isinstance(value, (list, dict)) and not value
-    return value is None and field not in ("id", "input", "split")
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _list(value: Any) -> list[str]:
-    """Lists stay lists; CSV cells hold JSON lists or `a;b` / `a|b` / `a,b` separated values."""
-    if value in (None, ""):
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return [str(v) for v in json.loads(text)]
-        for sep in (";", "|", ","):
-            if sep in text:
-                return [p.strip() for p in text.split(sep) if p.strip()]
-        return [text]
-    return [str(value)]
-
-
-_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
-
-
-def _flag(value: Any, column: str) -> bool | None:
-    """A yes/no cell: JSON booleans, 0/1, or true/false/yes/no text (any case); empty: not said."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"{column!r} must be true or false (or yes/no, 1/0), got {value!r}")
-
-
-def _relevance(value: Any) -> dict[str, float]:
-    value = _json_value(value)
-    if value in (None, ""):
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError("reference relevance must map document ids to grades")
-    return {str(k): float(v) for k, v in value.items()}
+def _named_columns(source: DatasetSource) -> dict[str, str]:
+    """{field: column} the suite names itself in `fields` (defaults left out: a dataset may well
+    have no `reference` column); `input` is checked row by row already."""
+    fields = source.fields
+    return {f: c for f in type(fields).model_fields  # in declaration order: messages in a stable order
+            if f in fields.model_fields_set and f != "input" and isinstance(c := getattr(fields, f), str)}
 
 
 def read_examples(source: DatasetSource, suite: Suite, where: str, *, split: str = "test") -> ExampleList:
     """Every row of one source as examples of `split` (the updated phase's examples use this)."""
-    return _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split)
+    own = source.fields is not suite.dataset.fields  # borrowed from the dataset: it may name columns these lack
+    return _to_examples(_read_source(source, suite, where), source, where, default_split=split, split=split,
+                        check_columns=own)

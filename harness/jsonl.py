@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
-from harness.textfile import TextFileError, decode_utf8
+from harness.textfile import TextFileError, check_input_file, decode_utf8
 
 try:
     import orjson
@@ -76,9 +76,16 @@ class JsonlError(HarnessError):
         self.torn = torn
 
 
-def iter_jsonl(path: str | Path, *, torn_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line of `path`, read one line at a time."""
+def iter_jsonl(path: str | Path, *, torn_tail: bool = False, input_file: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line of `path`, read one line at a time.
+    `input_file`: the user's file (dataset, corpus, replay), held to harness.textfile's bounds
+    (a regular file within the size limit), so no line can be endless."""
     path = Path(path)
+    if input_file:
+        try:
+            check_input_file(path)
+        except TextFileError as error:
+            raise JsonlError(error.message, where=error.where, line=0) from None
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -101,6 +108,9 @@ def iter_jsonl(path: str | Path, *, torn_tail: bool = False) -> Iterator[tuple[i
                 row = parse_json(text)
             except json.JSONDecodeError as error:
                 raise JsonlError(f"not JSON ({error.msg})", where=f"{path}:{number}:{error.colno}",
+                                 line=number, torn=torn) from None
+            except RecursionError:
+                raise JsonlError("not usable JSON (nested too deeply)", where=f"{path}:{number}",
                                  line=number, torn=torn) from None
             if torn:
                 # a complete object without its newline: the writer was killed before "\n"

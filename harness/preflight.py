@@ -24,8 +24,9 @@ from harness.datasets import Dataset, load_dataset
 from harness.errors import ConfigError, HarnessError
 from harness.gateway import Gateway
 from harness.gateway.cache import default_cache_dir
-from harness.gateway.scripted import get_script, register_script
+from harness.gateway.scripted import register_script
 from harness.leakage import check_leakage
+from harness.preflight_checks import gate_problems, hosted_models, model_name_problems, out_problems, provider_problems
 from harness.metrics.base import Metric, MetricContext, as_metric, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
@@ -91,7 +92,7 @@ def preflight(suite_path: str | Path, options: RunOptions) -> RunPlan:
     problems = _script_problems(suite)
     for name, spec in suite.scripted_models.items():
         register_script(name, spec)
-    problems += _model_name_problems(suite, selected) + _answer_schema_problems(suite)
+    problems += model_name_problems(suite, selected) + _answer_schema_problems(suite)
 
     dataset: Dataset | None = None
     leakage = None
@@ -116,14 +117,16 @@ def preflight(suite_path: str | Path, options: RunOptions) -> RunPlan:
         retry=settings.retry,
         seed=settings.seed,
     )
+    problems += provider_problems(suite, selected)
     try:
-        gateway.check_models(_hosted_models(suite, selected))
+        gateway.check_models(hosted_models(suite, selected))
     except HarnessError as error:
         problems += located(error)
 
     out = Path(options.out) if options.out else default_run_dir(suite.name)
+    problems += out_problems(out) if options.out else []  # `run --out` (and the API's out=) only
     metrics, metric_problems = _build_metrics(suite, gateway, cache_dir, out)
-    problems += metric_problems
+    problems += metric_problems or gate_problems(suite, [n for metric in metrics for n in metric.names])
     systems: dict[str, System] = {}
     if dataset is not None:  # systems are built from the data (few-shot pools, checks on ids)
         systems, system_problems = _build_systems(suite, selected, dataset, gateway, cache_dir, options)
@@ -179,41 +182,6 @@ def _script_problems(suite: Suite) -> list[str]:
             except re.error as error:
                 problems.append(f"scripted_models.{name}.rules[{index}].match: not a regular expression ({error})")
     return problems
-
-
-def _model_name_problems(suite: Suite, selected: list[str]) -> list[str]:
-    """In-process models (`scripted/`, `local/`) must exist and do the job they are named for."""
-    from harness.local.catalog import LocalModelError, resolve_model
-
-    def check(model: str | None, kind: str, where: str) -> str | None:
-        provider, _, name = (model or "").partition("/")
-        try:
-            if provider == "scripted":
-                get_script(name)
-            elif provider == "local":
-                resolve_model(model or "", kind)
-        except (KeyError, LocalModelError) as error:
-            return f"{where}: {str(error.args[0]) if error.args else error}"
-        return None
-
-    found = []
-    for name in selected:
-        config = suite.systems[name]
-        found.append(check(getattr(config, "model", None), "completion", f"systems.{name}.model"))
-        retrieval = getattr(config, "retrieval", None)
-        if getattr(retrieval, "uses_embeddings", False):
-            found.append(check(retrieval.embedding_model, "embedding", f"systems.{name}.retrieval.embedding_model"))
-        if getattr(config, "selection", None) == "similar":
-            found.append(check(getattr(config, "embedding_model", None), "embedding", f"systems.{name}.embedding_model"))
-    found.append(check(suite.judge.model, "completion", "judge.model"))
-    return [p for p in found if p]
-
-
-def _hosted_models(suite: Suite, selected: list[str]) -> set[str]:
-    models = {m for n in selected if (m := getattr(suite.systems[n], "model", None))}
-    if suite.judge.model:
-        models.add(suite.judge.model)
-    return models
 
 
 def _answer_schema_problems(suite: Suite) -> list[str]:

@@ -23,7 +23,7 @@ from harness.cli import main
 CASES_DIR = Path(__file__).parent / "broken_suites"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expect.yaml").is_file())
 # a few cases also run as real processes: what a user's shell sees, start-up included
-SUBPROCESS_CASES = ["suite_not_utf8", "yaml_syntax_error", "custom_module_syntax_error", "corpus_symlink_escapes", "dataset_not_utf8"]
+SUBPROCESS_CASES = ["suite_not_utf8", "yaml_syntax_error", "custom_module_syntax_error", "custom_module_exits", "corpus_symlink_escapes", "dataset_not_utf8"]
 
 
 @dataclass

@@ -35,8 +35,9 @@ class RetryPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_attempts: int = Field(4, ge=1, le=20)
-    initial_delay_s: float = Field(0.5, ge=0.0)
-    max_delay_s: float = Field(20.0, ge=0.0)
+    # finite and at most an hour: an infinite backoff would sleep forever
+    initial_delay_s: float = Field(0.5, ge=0.0, le=3600.0, allow_inf_nan=False)
+    max_delay_s: float = Field(20.0, ge=0.0, le=3600.0, allow_inf_nan=False)
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Exponential backoff with full jitter, for attempt 1, 2, ..."""

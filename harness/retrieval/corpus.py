@@ -73,7 +73,7 @@ class Corpus:
 def load_corpus(config: CorpusConfig, base_dir: Path, *, where: str = "corpus") -> Corpus:
     """Read the corpus the config names; every unreadable file is reported together."""
     path = resolve_in_folder(base_dir, config.path, where=f"{where}.path")
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken or looping link is named by the reader
         raise ConfigError(f"not found: {path}", where=f"{where}.path")
     fmt = config.format
     if fmt == "auto":
@@ -89,8 +89,9 @@ def load_corpus(config: CorpusConfig, base_dir: Path, *, where: str = "corpus") 
 def read_folder(folder: Path, include: list[str], where: str) -> list[Document]:
     """Files under `folder` matching `include`. Only files inside the folder are read: a symbolic
     link that leads out of it (to a system file, say) is refused, not indexed."""
-    # broken links are listed too, so they are reported rather than skipped in silence
-    files = sorted({p for pattern in include for p in folder.glob(pattern) if p.is_file() or p.is_symlink()})
+    # broken links and special files (a FIFO) are listed too, so they are reported rather than
+    # skipped in silence (a FIFO would hang the read: harness.textfile refuses it)
+    files = sorted({p for pattern in include for p in folder.glob(pattern) if p.is_symlink() or p.exists() and not p.is_dir()})
     if not files:
         patterns = ", ".join(include)
         raise ConfigError(f"the corpus is empty: no files in {folder} match {patterns}", where=f"{where}.path")
@@ -98,7 +99,11 @@ def read_folder(folder: Path, include: list[str], where: str) -> list[Document]:
     documents, problems = [], []
     for file in files:
         doc_id = file.relative_to(folder).as_posix()
-        target = file.resolve()
+        try:
+            target = file.resolve()
+        except (RuntimeError, OSError):  # RuntimeError: Python's "Symlink loop"
+            problems.append(f"{file}: a loop of symbolic links: it leads to no file")
+            continue
         if not target.is_relative_to(root):
             problems.append(
                 f"{file}: a symbolic link to {target}, outside the corpus folder; copy the file into the folder instead"
@@ -107,7 +112,7 @@ def read_folder(folder: Path, include: list[str], where: str) -> list[Document]:
         if not target.exists():
             problems.append(f"{file}: a symbolic link to {target}, which does not exist")
             continue
-        if not target.is_file():
+        if target.is_dir():
             continue  # a link to a folder inside the corpus: its files are matched on their own
         kind = _KINDS.get(file.suffix.lower())
         if kind is None:
@@ -141,7 +146,7 @@ def read_jsonl(path: Path, where: str) -> list[Document]:
     and other keys are kept as metadata."""
     documents, problems = [], []
     try:
-        records = list(iter_jsonl(path))
+        records = list(iter_jsonl(path, input_file=True))
     except JsonlError as error:
         raise ConfigError(str(error), where=f"{where}.path") from None
     for number, record in records:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import itertools
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -18,9 +17,12 @@ from pydantic import ValidationError
 from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
+from harness.secret_sources import register_suite_vocabulary
 from harness.suite.env_vars import expand_env_vars
+from harness.suite.limits import size_problems
 from harness.suite.model import Suite, build_suite_model
 from harness.suite.paths import escape_problem
+from harness.suite.sweeps import expand_sweeps
 from harness.systems import load_system_kinds
 from harness.suite.yaml_file import read_suite_file
 from harness.textfile import TextFileError, read_text
@@ -63,11 +65,13 @@ def parse_suite(
     judge_model: str | None = None,
 ) -> Suite:
     """Validate an already-parsed suite mapping (the Python API uses this directly)."""
+    if too_large := size_problems(raw):  # before anything walks or copies it (harness.suite.limits)
+        raise SuiteError("the suite is too large to read", where=where, problems=too_large)
     raw = copy.deepcopy(raw)
     problems: list[str] = expand_env_vars(raw)  # ${VAR} from the environment (harness.suite.env_vars)
     systems = raw.get("systems")
     if isinstance(systems, dict):
-        raw["systems"] = _expand_sweeps(systems, problems)
+        raw["systems"] = expand_sweeps(systems, problems)
         _apply_defaults(raw, model)
     if isinstance(raw.get("metrics"), list):
         raw["metrics"] = [{"type": m} if isinstance(m, str) else m for m in raw["metrics"]]
@@ -75,6 +79,8 @@ def parse_suite(
         raw.setdefault("judge", {})
         if isinstance(raw["judge"], dict):
             raw["judge"]["model"] = judge_model
+    # the suite's names, keys, kinds and models are never secrets, whatever they look like
+    register_suite_vocabulary(raw, load_system_kinds().names(), load_metric_types().names())
     suite = None
     try:
         suite = suite_model().model_validate(raw)
@@ -87,40 +93,6 @@ def parse_suite(
     suite._base_dir = base_dir
     _check_answer_format(suite, where)
     return suite
-
-
-def _expand_sweeps(systems: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    """`sweep: {top_k: [3, 5], retrieval.retriever: [bm25, dense]}` -> one system per combination,
-    named `name[top_k=3,retriever=bm25]`."""
-    out: dict[str, Any] = {}
-    for name, config in systems.items():
-        if not isinstance(config, dict) or "sweep" not in config:
-            out[name] = config
-            continue
-        config = dict(config)
-        sweep = config.pop("sweep")
-        if not isinstance(sweep, dict) or not sweep or not all(
-            isinstance(v, list) and v for v in sweep.values()
-        ):
-            problems.append(f"systems.{name}.sweep: must map parameter names to non-empty lists of values")
-            out[name] = config  # still validated, without the sweep, so no other error follows from this one
-            continue
-        keys = list(sweep)
-        for values in itertools.product(*(sweep[k] for k in keys)):
-            variant = copy.deepcopy(config)
-            for key, value in zip(keys, values):
-                _set_path(variant, key.split("."), value)
-            label = ",".join(f"{k.split('.')[-1]}={v}" for k, v in zip(keys, values))
-            out[f"{name}[{label}]"] = variant
-    return out
-
-
-def _set_path(target: dict[str, Any], parts: list[str], value: Any) -> None:
-    for part in parts[:-1]:
-        if isinstance(target.get(part), str):  # `retrieval: main` is short for `{use: main}`
-            target[part] = {"use": target[part]}
-        target = target.setdefault(part, {})
-    target[parts[-1]] = value
 
 
 def _apply_defaults(raw: dict[str, Any], override_model: str | None) -> None:
@@ -213,3 +185,5 @@ def _check_answer_format(suite: Suite, where: str) -> None:
         raise SuiteError(
             f"answer_format.schema: {schema_path}:{error.lineno}:{error.colno}: not JSON ({error.msg})", where=where
         ) from None
+    except RecursionError:
+        raise SuiteError(f"answer_format.schema: {schema_path}: nested too deeply to read", where=where) from None

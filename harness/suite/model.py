@@ -104,13 +104,22 @@ class Defaults(Strict):
     params: GenerationParams | None = None
 
 
+MAX_CONCURRENCY = 10_000  # calls in flight per provider: far beyond any provider's rate limit
+MAX_TIMEOUT_S = 86_400.0  # a day per call: anything longer is a typo, and infinity breaks the record
+
+
 class Settings(Strict):
-    concurrency: int = Field(8, gt=0, description="Concurrent calls per provider.")
-    concurrency_per_provider: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
-    timeout_s: float = Field(120.0, gt=0, description="Per model call.")
+    concurrency: int = Field(8, gt=0, le=MAX_CONCURRENCY, description="Concurrent calls per provider.")
+    concurrency_per_provider: dict[str, Annotated[int, Field(gt=0, le=MAX_CONCURRENCY)]] = Field(default_factory=dict)
+    timeout_s: float = Field(120.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False, description="Per model call.")
+    scoring_timeout_s: float = Field(
+        120.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False,
+        description="Per metric and sample: how long one metric may take to score one output, its judge calls "
+        "included. Past it the score is `error` (\"scoring timed out after N s\") and the run goes on.",
+    )
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
-    seed: int = 0
-    bootstrap_samples: int = Field(1000, ge=100)
+    seed: int = Field(0, ge=0, lt=2**63)
+    bootstrap_samples: int = Field(1000, ge=100, le=1_000_000)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     max_error_rate: float = Field(
         0.1, ge=0.0, le=1.0,
@@ -184,9 +193,10 @@ class SuiteBase(Strict):
     def _names(cls, systems: dict[str, Any]) -> dict[str, Any]:
         import re
 
-        bad = [n for n in systems if not re.match(NAME_PATTERN, n)]
+        # fullmatch: `$` alone would let a name end in a newline (and split every line it is on)
+        bad = [n for n in systems if not re.fullmatch(NAME_PATTERN, n)]
         if bad:
-            raise ValueError(f"system names may use letters, digits and _.-@=,+[] only: {', '.join(bad)}")
+            raise ValueError(f"system names may use letters, digits and _.-@=,+[] only: {', '.join(map(repr, bad))}")
         if not systems:
             raise ValueError("declare at least one system")
         return systems
