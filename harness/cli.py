@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -10,6 +11,7 @@ from typing import Any, Callable
 # 0 ok; 1 a regression (gate); 2 bad input or usage; 3 the run finished but is unusable (too
 # many errors, a judge that broke: see RunHeader.unusable); 130 interrupted.
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command ended by SIGPIPE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader left (`harness ... | head`): what it read was all it wanted. Later writes to
+        # stdout go nowhere, so the interpreter's final flush cannot raise again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is no file (a caller's capture): nothing to redirect
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 def entry() -> None:
@@ -44,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness",
         description="Compare LLM approaches (prompt, few-shot, RAG, fine-tuned, hybrid) on your own data.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = _command(sub, "run", "run a suite and write a run directory (its path is the last line printed)", _run)
@@ -82,6 +93,16 @@ PLUGGED_COMMANDS = [
     ("runs", "harness.store.cli"),
     ("view", "harness.view.cli"),
 ]
+
+
+def _version() -> str:
+    """The installed distribution's version (read from its metadata, no import of the harness)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("harness-eval")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _plugged(sub: Any, name: str, module_name: str) -> None:
@@ -126,6 +147,11 @@ def _run(args: argparse.Namespace) -> int:
     else:
         if not args.suite:
             raise HarnessError("give a suite file (or --resume RUN_DIR)")
+        if args.out:
+            from harness.preflight_checks import new_run_dir_problems
+
+            if problems := new_run_dir_problems(Path(args.out)):
+                raise HarnessError(problems[0])
         options = RunOptions(
             out=Path(args.out) if args.out else None,
             limit=args.limit,

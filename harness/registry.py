@@ -35,7 +35,7 @@ class Registry(Generic[T]):
 
             importlib.import_module(self._builtin)
             for entry in installed_entry_points().select(group=self._group):
-                entry.load()
+                _load_plugin(entry, self.what)
             self._loaded = True
         return self
 
@@ -65,6 +65,22 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: Any) -> bool:
         return name in self._entries
+
+
+def _load_plugin(entry: Any, what: str) -> None:
+    """Import an installed plug-in; one that fails (`sys.exit()` at import included) is a
+    ConfigError naming it, never a traceback or a silent exit 0."""
+    try:
+        entry.load()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - third-party code may fail in any way
+        from harness.errors import ConfigError
+
+        raise ConfigError(
+            f"cannot load the {what} plug-in {entry.name!r} ({entry.value}): {type(error).__name__}: {error}",
+            where=f"entry point group {entry.group}",
+        ) from None
 
 
 @lru_cache(maxsize=1)

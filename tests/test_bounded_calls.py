@@ -219,6 +219,19 @@ def test_a_function_that_exits_fails_its_sample_only(tmp_path: Path) -> None:
     assert system.warnings == []  # nothing timed out
 
 
+def test_an_async_function_that_exits_fails_its_sample_only(tmp_path: Path) -> None:
+    user_module(tmp_path, "exits_async", "import sys\nasync def answer(example):\n"
+                "    if example.id == 'x0':\n        sys.exit(4)\n    return 'fine'\n")
+    system = build(tmp_path, {"kind": "custom", "function": "exits_async:answer"}, concurrency=1)
+
+    async def go() -> list:
+        return [await respond_safely(system, example(0)), await respond_safely(system, example(1))]
+
+    failed, after = asyncio.run(go())
+    assert failed.error is not None and "the function raised SystemExit: 4" in failed.error
+    assert after.error is None and after.text == "fine"
+
+
 
 def test_a_functions_own_timeout_error_keeps_its_message(tmp_path: Path) -> None:
     user_module(tmp_path, "own_timeout", "async def answer(example):\n    raise TimeoutError('the database took too long')\n")

@@ -63,6 +63,25 @@ def test_the_same_address_from_the_suite_or_the_environment_is_one_cache_entry(
         assert len(server.chat_requests()) == 1
 
 
+@pytest.mark.parametrize("model", ["openai/fake-model", "hosted_vllm/fake-model"])
+def test_base_url_wins_over_api_base_as_in_litellm_and_keys_the_cache(
+    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """litellm calls `base_url` when a request gives both it and `api_base`: the cache key and
+    the run record must name that server, so switching `base_url` is never answered from the
+    other server's replies."""
+    gateway = Gateway(cache=ResponseCache.in_dir(tmp_path), retry=FAST_RETRY)
+    with FakeOpenAI(lambda r: "from A") as a, FakeOpenAI(lambda r: "from B") as b, FakeOpenAI(lambda r: "from C") as c:
+        first = complete(gateway, ask(model=model, extra={"api_base": a.url, "base_url": b.url}))
+        assert (first.text, len(a.chat_requests()), len(b.chat_requests())) == ("from B", 0, 1)
+        assert resolved_endpoint(model, {"extra": {"api_base": a.url, "base_url": b.url}})["api_base"] == b.url
+        switched = complete(gateway, ask(model=model, extra={"api_base": a.url, "base_url": c.url}))
+        assert (switched.text, switched.cached, len(c.chat_requests())) == ("from C", False, 1)
+        only_base = complete(gateway, ask(model=model, extra={"base_url": b.url}))
+        assert (only_base.text, only_base.cached) == ("from B", True)  # the same server: one entry
+        assert len(a.chat_requests()) == 0
+
+
 def test_key_covers_api_version_model_and_every_parameter_but_not_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_API_BASE", "https://one.openai.azure.com")
     monkeypatch.setenv("AZURE_API_VERSION", "2024-06-01")

@@ -213,3 +213,25 @@ def test_a_file_the_system_refuses_to_read_is_one_located_problem(tmp_path: Path
     with pytest.raises(ConfigError) as caught:
         load_corpus(CorpusConfig(path="corpus"), tmp_path)
     assert caught.value.problems == [f"{corpus / 'returns.md'}: cannot read (Permission denied)"]
+
+
+def test_a_key_given_by_every_use_of_a_model_needs_no_provider_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gateway recipe: every system passes `api_key: ${GATEWAY_KEY}`; OPENAI_API_KEY is unset."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("GATEWAY_KEY", "gw-7f3a9c2e1b5d4f60")
+    keyed = {"api_key": "${GATEWAY_KEY}", "api_base": "http://127.0.0.1:9/v1"}
+    systems = {
+        "a": {"kind": "prompt", "model": "openai/gpt-4o-mini", "params": {"extra": keyed}},
+        "b": {"kind": "prompt", "model": "openai/gpt-4o-mini", "params": {"extra": {"api_key": "sk-literal-0123456789"}}},
+    }
+    rows = [{"id": "q1", "input": "2+2?", "reference": "4"}]
+    suite = write_suite(tmp_path, {"name": "gw", "dataset": {"inline": rows}, "systems": systems, "metrics": ["exact_match"]})
+    assert main(["validate", str(suite)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    # one use without a key of its own still needs the provider's variable
+    systems["c"] = {"kind": "prompt", "model": "openai/gpt-4o-mini"}
+    suite = write_suite(tmp_path, {"name": "gw", "dataset": {"inline": rows}, "systems": systems, "metrics": ["exact_match"]})
+    assert main(["validate", str(suite)]) == 2
+    assert "openai/gpt-4o-mini: set the environment variable OPENAI_API_KEY" in capsys.readouterr().err

@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     for side in (base, new):
         if side.kind == "run" and side.status != "complete":
             print(f"warning: {side.source} is {side.status}, not complete", file=sys.stderr)
+        if side.duplicates:
+            print(f"warning: {side.source}: samples.jsonl holds {side.duplicates} duplicate (system, example) "
+                  "sample(s), written by two processes at once; the first of each is compared", file=sys.stderr)
     comparison = compare(base, new, CompareSettings(permutations=args.permutations, alpha=args.alpha, seed=args.seed))
     text = to_json(comparison.to_dict()) if args.format == "json" else comparison_markdown(comparison)
     if args.out:

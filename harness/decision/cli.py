@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if decision_config is not None:
         check_names(decision_config, view, args.suite)
     decision = analyse(view, decision=decision_config, cost=cost_config)
+    if message := view.duplicates_message():  # read by the analysis's pass over the samples
+        print(f"warning: {args.run_dir}: {message}", file=sys.stderr)
     text = decision.model_dump_json(indent=2) + "\n" if args.json else render_markdown(decision)
     sys.stdout.write(text)
     if args.out:

@@ -2,8 +2,8 @@
 
 Two servers behind the same model name answer differently, so the response cache keys on the
 endpoint, and run.json records it per system so `gate` sees a changed endpoint as a changed
-config. The endpoint is resolved the way litellm resolves it: an `api_base`/`base_url` in the
-request, else the provider's environment variables (`OPENAI_BASE_URL`, `OPENAI_API_BASE`,
+config. The endpoint is resolved the way litellm resolves it: a `base_url` in the request, else
+its `api_base`, else the provider's environment variables (`OPENAI_BASE_URL`, `OPENAI_API_BASE`,
 `AZURE_API_BASE`, `OLLAMA_API_BASE`, ...), else the provider's default. The key also covers every
 environment variable that steers the provider (names with BASE, URL, ENDPOINT, VERSION, REGION,
 PROJECT, ... under the provider's prefix), so a variable this table does not know still cannot
@@ -95,8 +95,7 @@ def _extra(params: Any) -> dict[str, Any]:
 def _describe(model: str, extra: dict[str, Any]) -> dict[str, Any]:
     if is_in_process(model):
         return _in_process(model, extra)
-    explicit = extra.get("api_base") or extra.get("base_url")
-    provider, base = _provider(model, extra, explicit)
+    provider, base = _provider(model, extra, explicit_base(extra))
     source_names = BASE_ENV.get(provider, (f"{_prefix(provider)}API_BASE", f"{_prefix(provider)}BASE_URL"))
     if not base:
         base = _global_base() or _first_env(source_names) or DEFAULT_BASE.get(provider)
@@ -107,6 +106,13 @@ def _describe(model: str, extra: dict[str, Any]) -> dict[str, Any]:
         "api_version": str(version) if version else None,
         "settings": _settings(provider, (*source_names, *VERSION_ENV.get(provider, ()))),
     }
+
+
+def explicit_base(extra: dict[str, Any]) -> str | None:
+    """The address a request names, as litellm's `completion` picks it: `base_url` wins over
+    `api_base` whenever it is given."""
+    base_url = extra.get("base_url")
+    return base_url if base_url is not None else extra.get("api_base")
 
 
 def _provider(model: str, extra: dict[str, Any], explicit: str | None) -> tuple[str, str | None]:

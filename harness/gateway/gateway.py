@@ -12,10 +12,11 @@ from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
 from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.lookups import LookupBatcher
-from harness.gateway.providers import direct_provider, is_in_process, load_litellm
+from harness.gateway.providers import direct_provider, is_in_process, load_litellm, load_litellm_off_loop
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
 from harness.local.catalog import LOCAL_BATCH
+from harness.offloop import import_off_loop
 from harness.secrets import scrub
 from harness.types import Usage
 
@@ -80,7 +81,7 @@ class Gateway:
 
     async def _call_with_retries(self, request: ModelRequest) -> ModelReply:
         if not is_in_process(request.model):
-            load_litellm()  # its import (seconds) must not count as the first call's latency
+            await load_litellm_off_loop()  # its import (seconds): not in the first call's latency, nor on the loop
 
         async def attempt() -> tuple[Any, str]:
             raw = await self._litellm_call(request)
@@ -119,7 +120,9 @@ class Gateway:
 
     async def embed(self, model: str, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         """Unit-normalised embeddings, one row per text; cached per (model, endpoint, text) like replies."""
-        import numpy as np  # only embeddings need it: a run of chat calls starts without numpy
+        np = await import_off_loop("numpy")  # only embeddings need it: a run of chat calls starts without numpy
+        if self.cache is not None and not is_in_process(model):
+            await load_litellm_off_loop()  # the endpoint below is resolved the way litellm routes
 
         endpoint = json.dumps(endpoint_fingerprint(model, {}), sort_keys=True) if self.cache is not None else ""
         keys = [
@@ -147,7 +150,8 @@ class Gateway:
             async def attempt(batch: list[str] = batch) -> list[list[float]]:
                 if is_in_process(model):
                     return await direct_provider(model).embed(model, batch)
-                result = await load_litellm().aembedding(model=model, input=batch, timeout=self.timeout_s)
+                litellm = await load_litellm_off_loop()
+                result = await litellm.aembedding(model=model, input=batch, timeout=self.timeout_s)
                 return [item["embedding"] for item in result.data]
 
             # the slot is keyed by model: a local embedder must not queue behind the local generator
@@ -161,13 +165,19 @@ class Gateway:
         matrix = matrix / np.where(norms == 0, 1.0, norms)
         return dict(zip(texts, matrix))
 
-    def check_models(self, models: set[str]) -> None:
-        """Fail before the run starts when a provider's API key is missing, naming the variable."""
+    def check_models(self, models: dict[str, bool] | set[str]) -> None:
+        """Fail before the run starts when a provider's API key is missing, naming the variable.
+        `models` may map each model to whether every call to it passes an `api_key` of its own;
+        those need no key in the environment."""
+        keyed = models if isinstance(models, dict) else dict.fromkeys(models, False)
         problems = []
-        for model in sorted(models):
+        for model in sorted(keyed):
             if is_in_process(model):
                 continue
             litellm = load_litellm()
+            if keyed[model]:
+                register_provider_keys(model)
+                continue
             try:
                 found = litellm.validate_environment(model=model)
             except Exception as error:  # noqa: BLE001

@@ -7,7 +7,7 @@ re-runs anything. Examples beyond report.html's first page are in report_pages/.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from harness.report.decision import ReportDecision, report_decision
 
@@ -16,7 +16,7 @@ REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 
 
-def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
+def write_reports(run_dir: str | Path, *, charts: bool = True, warn: Callable[[str], None] | None = None) -> list[Path]:
     """Write every report into `run_dir` and return the paths written (md, charts, html pages,
     html), from one streaming pass over the samples. (A run's own reports are written by
     `harness.report.follower`, which follows samples.jsonl as the run writes it.)"""
@@ -30,6 +30,8 @@ def write_reports(run_dir: str | Path, *, charts: bool = True) -> list[Path]:
         return writers[0].add
 
     data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
+    if data.duplicates and warn is not None:
+        warn(data.header.warnings[-1])
     pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
     decision = report_decision(data, charts=charts, href=pages.href)
     written = [write_markdown(data, decision)]

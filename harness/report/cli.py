@@ -20,8 +20,14 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import HarnessError
     from harness.report import write_reports
 
+    from harness.run.writer import hold_run_dir
+
+    def warn(message: str) -> None:
+        print(f"warning: {args.run_dir}: {message}", file=sys.stderr)
+
     try:
-        paths = write_reports(args.run_dir, charts=not args.no_charts)
+        with hold_run_dir(args.run_dir):  # never beside a run (or another report) still writing there
+            paths = write_reports(args.run_dir, charts=not args.no_charts, warn=warn)
     except HarnessError as error:
         print(f"error: cannot write reports: {error}", file=sys.stderr)
         return 2

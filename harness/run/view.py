@@ -102,6 +102,15 @@ class RunView:
                 return
             raise
 
+    def duplicates_message(self) -> str | None:
+        """What a reader of this run must be told when a pair was written twice (None if none was)."""
+        if not self.duplicates:
+            return None
+        return (
+            f"{SAMPLES} holds {self.duplicates} duplicate (system, example) sample(s), written by two "
+            "processes at once; the first of each is used, but the run's counts may not be what was planned"
+        )
+
     def count_duplicates(self) -> int:
         """Pairs written more than once (reads the file if it was not read yet)."""
         self.tally()

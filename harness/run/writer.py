@@ -8,12 +8,14 @@
 - `run.lock` holds an exclusive OS lock (flock) for the writer's whole life. A second `run` or
   `--resume` on the same directory fails naming the holder's PID; the kernel drops the lock when
   its process dies, even by SIGKILL, so a stale lock file is simply taken over. Readers never
-  lock.
+  lock; `harness report` takes the lock while it rewrites the reports (`hold_run_dir`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +134,26 @@ class RunWriter:
         temp = target.with_name(f".{name}.{os.getpid()}.tmp")
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, target)
+
+
+@contextmanager
+def hold_run_dir(path: str | Path) -> Iterator[None]:
+    """The run directory's lock for a command that rewrites derived files (reports): refused,
+    naming the holder, while a run writes there. A folder that is not a run is left to the
+    reader's own error."""
+    folder = Path(path)
+    if not (folder / HEADER).is_file():
+        yield
+        return
+    try:
+        lock = _acquire(folder)
+    except OSError:  # a read-only copy of a run: nothing else can write there either
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.close()
 
 
 def _acquire(path: Path) -> IO[str]:
