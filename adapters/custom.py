@@ -24,10 +24,11 @@ from harness.errors import ConfigError
 from harness.gateway.retry import RetryPolicy, call_with_retries
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import RankingTally, parse_ranking
-from harness.secret_sources import register_config_secrets
-from harness.secrets import redact_url, scrub
+from harness.secrets.sources import register_config_secrets
+from harness.secrets.redact import redact_url
+from harness.secrets.scrub import scrub
 from harness.systems import System, SystemConfig, SystemContext, system_kind
-from harness.thread_pool import TimedThreadPool
+from harness.runtime.thread_pool import TimedThreadPool
 from harness.types import Example, Response, Timings
 
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -114,7 +115,7 @@ def to_response(value: Any, tally: RankingTally | None = None) -> Response:
 
 class FunctionSystem(System):
     """A Python callable. Each call is bounded by `settings.timeout_s`. A sync function runs in
-    a pool of `settings.concurrency` threads of its own (harness.thread_pool), so a slow function
+    a pool of `settings.concurrency` threads of its own (harness.runtime.thread_pool), so a slow function
     holds back only its own system's calls; its latency is measured inside its thread."""
 
     def __init__(self, config: CustomConfig, context: SystemContext):

@@ -25,7 +25,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.retrieval.config import CorpusConfig, RetrievalConfig, RetrievalSpec, resolve_retrieval
 from harness.retrieval.corpus import Corpus, load_corpus
 from harness.systems import Artifacts, System, SystemContext, system_kind
-from harness.timing import own_time
+from harness.runtime.timing import own_time
 from harness.types import Example, Response, RetrievedChunk, Timings
 
 if TYPE_CHECKING:

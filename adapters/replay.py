@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.datasets import read_jsonl
+from harness.data.datasets import read_jsonl
 from harness.errors import ConfigError, DatasetError
 from harness.metrics.extract import get_path, parse_json
 from harness.ranking import Ranking, RankingTally, parse_ranking

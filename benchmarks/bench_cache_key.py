@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     from harness.gateway.providers import load_litellm
     from harness.gateway.request import ModelRequest
-    from harness.secrets import known_secrets, register_secret, scrub
+    from harness.secrets.scrub import known_secrets, register_secret, scrub
 
     load_litellm()
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-0123456789abcdef")

@@ -51,7 +51,7 @@ def builtin_suite() -> dict[str, Any]:
 
 
 def load(limit: int) -> tuple[Any, Any, str, str]:
-    from harness.datasets import load_dataset
+    from harness.data.datasets import load_dataset
     from harness.suite.loader import load_suite, parse_suite
 
     path = DEMO / "suite.yaml"

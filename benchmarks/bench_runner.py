@@ -149,8 +149,8 @@ def per_call_cpu(tmp: Path, repeat: int) -> None:
 
 def in_process_cpu(suite: Path, out: Path, cache: Path) -> float:
     """CPU seconds of this process for one run without reports (imports already done)."""
-    from harness.launch import start_run
-    from harness.plan import RunOptions
+    from harness.engine.launch import start_run
+    from harness.engine.plan import RunOptions
 
     os.environ["HARNESS_CACHE_DIR"] = str(cache)
     started = time.process_time()

@@ -1,6 +1,6 @@
 """What bounding scoring (issue 23, item 3) costs per score, in this process.
 
-Prints microseconds per score through `harness.scoring.score_sample`:
+Prints microseconds per score through `harness.engine.scoring.score_sample`:
 - exact_match, which declares `bounded` (never waits): no timer;
 - the same metric wrapped as a plug-in that declares nothing: scored under `asyncio.timeout`;
 - the regex metric on an ordinary answer (bounded_regex's inline path: the `regex` engine with
@@ -38,8 +38,9 @@ async def run(scores: int) -> None:
     from harness.metrics.base import MetricContext
     from harness.metrics.basic import ExactMatch, ExactMatchConfig
     from harness.metrics.bounded_regex import scoring_pool
-    from harness.metrics.format import JsonSchema, JsonSchemaConfig, RegexConfig, RegexMatch
-    from harness.scoring import score_sample
+    from harness.metrics.format import JsonSchema, JsonSchemaConfig
+    from harness.metrics.regex_match import RegexConfig, RegexMatch
+    from harness.engine.scoring import score_sample
     from harness.types import Example, Response
 
     suite = SimpleNamespace(settings=SimpleNamespace(scoring_timeout_s=120.0), metrics=[], answer_format=None)

@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `harness` command: `main`, then a quick exit (see harness.cli_process) with its code."""
-    from harness import cli_process
+    """The `harness` command: `main`, then a quick exit (see harness.engine.cli_process) with its code."""
+    from harness.engine import cli_process
 
     cli_process.enable()
     code = main()
@@ -126,7 +126,7 @@ def _command(sub: Any, name: str, help_text: str, handler: Callable[[argparse.Na
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness import cli_process
+    from harness.engine import cli_process
     from harness.errors import HarnessError
 
     if args.limit is not None and args.limit <= 0:
@@ -138,8 +138,8 @@ def _run(args: argparse.Namespace) -> int:
         # the followers import the rest while this process imports and plans the run (in a run
         # that makes no call, they have no time to lose)
         start_early(reports=not args.no_report)
-    from harness.launch import resume_run, start_run
-    from harness.plan import RunOptions
+    from harness.engine.launch import resume_run, start_run
+    from harness.engine.plan import RunOptions
     if args.resume:
         if args.suite:
             raise HarnessError("give either a suite or --resume RUN_DIR, not both")
@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.suite:
             raise HarnessError("give a suite file (or --resume RUN_DIR)")
         if args.out:
-            from harness.preflight_checks import new_run_dir_problems
+            from harness.engine.preflight_checks import new_run_dir_problems
 
             if problems := new_run_dir_problems(Path(args.out)):
                 raise HarnessError(problems[0])
@@ -181,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """`harness run`'s pre-flight without the run: same checks, same errors, nothing written."""
-    from harness.preflight import RunOptions, preflight
+    from harness.engine.preflight import RunOptions, preflight
 
     plan = preflight(args.suite, RunOptions(progress=False))
     for warning in plan.warnings:

@@ -128,8 +128,8 @@ class HarnessRunner:
         model: str | None = None,
         use_cache: bool = True,
     ) -> SuiteRun:
-        from harness.launch import start_run
-        from harness.plan import RunOptions
+        from harness.engine.launch import start_run
+        from harness.engine.plan import RunOptions
 
         path = self._find(suite)
         limit = limit or self._config.getoption("harness_limit", None)

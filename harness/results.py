@@ -1,6 +1,6 @@
 """Notebook and script API: run a suite or load a run directory, get DataFrames and charts.
 
-`run_suite` works inside Jupyter's running event loop without nest_asyncio: harness.launch runs
+`run_suite` works inside Jupyter's running event loop without nest_asyncio: harness.engine.launch runs
 the run's own loop in a worker thread there. `arun_suite` is the `await` form; it runs the same
 code in a thread, so the caller's loop (the notebook) stays responsive.
 """
@@ -110,7 +110,7 @@ class RunResults:
                              columns=[m for m in self.metrics if m in frame.columns])
 
     def plot_metric(self, metric: str) -> Any:
-        """A `harness.report.svg.Chart`: Jupyter shows it inline; `.save(path)` writes the SVG."""
+        """A `harness.charts.svg.Chart`: Jupyter shows it inline; `.save(path)` writes the SVG."""
         from harness.report.charts import plot_metric
 
         return plot_metric(self.data, metric)
@@ -179,7 +179,7 @@ def load_run(path: str | Path) -> RunResults:
 
 
 def _run_options(options: dict[str, Any]) -> Any:
-    from harness.plan import RunOptions
+    from harness.engine.plan import RunOptions
 
     known = [f.name for f in dataclasses.fields(RunOptions)]
     unknown = sorted(set(options) - set(known))
@@ -196,7 +196,7 @@ def _run_options(options: dict[str, Any]) -> Any:
 def run_suite(suite_path: str | Path, **options: Any) -> RunResults:
     """Run a suite like `harness run` and load the result. Options are RunOptions fields:
     out, limit, systems, use_cache, model, judge_model, cache_dir, progress."""
-    from harness.launch import start_run
+    from harness.engine.launch import start_run
 
     outcome = start_run(suite_path, _run_options(options))
     for reason in outcome.header.unusable() if outcome.header.status == "complete" else []:

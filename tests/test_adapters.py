@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import write_jsonl
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.errors import ConfigError, SuiteError
 from harness.gateway import Gateway
 from harness.suite.loader import parse_suite

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from conftest import write_suite
 
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.gateway import Gateway, ModelCallError, ModelRequest
 from harness.gateway.providers import load_litellm
 from harness.gateway.retry import RetryPolicy
-from harness.runner import respond_safely
+from harness.engine.runner import respond_safely
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
 from harness.testing.fake_openai import FakeOpenAI, Reply

@@ -148,7 +148,7 @@ def test_missing_folders_above_out_are_made(tmp_path: Path, capsys: pytest.Captu
 
 def test_the_api_refuses_an_out_folder_under_a_file(tmp_path: Path) -> None:
     from harness.errors import HarnessError
-    from harness.preflight import RunOptions, preflight
+    from harness.engine.preflight import RunOptions, preflight
 
     (tmp_path / "a_file").write_text("x")
     with pytest.raises(HarnessError) as caught:
@@ -270,7 +270,7 @@ def test_recursive_schemas_are_fine_and_loops_on_one_value_are_not() -> None:
 def test_only_columns_the_suite_names_itself_must_exist(tmp_path: Path) -> None:
     rows = [{"id": "q1", "input": "2+2?", "answer": "4"}]
     suite = parse_suite(suite_dict(dataset={"inline": rows, "fields": {"reference": "answer"}}), base_dir=tmp_path)
-    from harness.datasets import load_dataset
+    from harness.data.datasets import load_dataset
 
     assert load_dataset(suite).test[0].reference == "4"
     load_dataset(parse_suite(suite_dict(dataset={"inline": rows}), base_dir=tmp_path))  # no `reference`: fine
@@ -307,7 +307,7 @@ def test_the_limits_are_documented_where_suites_are() -> None:
     """The limits users read about are the ones the code applies."""
     from harness.suite.limits import MAX_DEPTH, MAX_SWEEP_VARIANTS, MAX_VALUES
     from harness.suite.model import MAX_CONCURRENCY, MAX_TIMEOUT_S
-    from harness.textfile import DEFAULT_MAX_FILE_MB, MAX_FILE_ENV
+    from harness.files.textfile import DEFAULT_MAX_FILE_MB, MAX_FILE_ENV
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Limits"):]

@@ -21,8 +21,9 @@ import pytest
 from conftest import write_suite
 
 from harness.metrics.base import MetricContext
-from harness.metrics.format import JsonSchema, JsonSchemaConfig, RegexConfig, RegexMatch
-from harness.scoring import score_sample
+from harness.metrics.format import JsonSchema, JsonSchemaConfig
+from harness.metrics.regex_match import RegexConfig, RegexMatch
+from harness.engine.scoring import score_sample
 from harness.types import Example, Response, Score
 
 LOOPING = "a" * 40 + "b"  # what a model stuck repeating itself returns

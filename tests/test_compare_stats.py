@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from harness.types import infer_metric_info
-from harness.compare.stats import holm, paired_bootstrap_ci, paired_test, sign_flip_test
+from harness.stats.paired import holm, paired_bootstrap_ci, paired_test, sign_flip_test
 
 
 def test_holm_matches_known_example():

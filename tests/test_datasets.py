@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_jsonl
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.errors import DatasetError
 from harness.suite.loader import parse_suite
 

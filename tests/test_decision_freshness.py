@@ -11,8 +11,8 @@ import pytest
 from conftest import write_suite
 from harness.decision import analyse, render_markdown
 from harness.errors import HarnessError
-from harness.launch import start_run
-from harness.plan import RunOptions
+from harness.engine.launch import start_run
+from harness.engine.plan import RunOptions
 from test_finetune_lora import fake  # noqa: F401 - the fake trainer fixture
 
 N_CHANGED, N_SAME = 10, 2
@@ -106,7 +106,7 @@ def test_unusable_update_files_fail_before_the_run(tmp_path, fake, fresh_index_m
 
 
 def test_a_cut_short_run_resumes_the_updated_phase(fresh_run):
-    from harness.launch import resume_run
+    from harness.engine.launch import resume_run
 
     path, trainer = fresh_run
     lines = (path / "samples.jsonl").read_text().splitlines(keepends=True)

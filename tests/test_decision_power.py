@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from harness.decision.power import factor, mde, n_needed, paired_sd, power_of
+from harness.stats.power import factor, mde, n_needed, paired_sd, power_of
 
 
 def test_the_factor_is_z_alpha_plus_z_power():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.datasets import Dataset, load_dataset
-from harness.example_list import ExampleList
-from harness.leakage import check_leakage
+from harness.data.datasets import Dataset, load_dataset
+from harness.data.example_list import ExampleList
+from harness.data.leakage import check_leakage
 from harness.suite.loader import parse_suite
 from harness.types import Example
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.finetune import config as ft_config
 from harness.finetune.config import BaseModelSpec, TrainConfig
 from harness.finetune.data import TrainingRecord, data_hash, target_text

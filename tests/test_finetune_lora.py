@@ -235,7 +235,7 @@ async def test_hybrid_trains_on_prompts_with_retrieved_context(tmp_path, fake):
 
 
 def build_hybrid(tmp_path: Path, system: dict):
-    from harness.datasets import load_dataset
+    from harness.data.datasets import load_dataset
     from harness.suite.loader import parse_suite
     from harness.systems import SystemContext, load_system_kinds
 

@@ -224,7 +224,7 @@ def test_a_reply_without_an_answer_is_an_error_with_its_reason(
 
 
 def test_a_failed_reply_becomes_an_error_sample_not_a_wrong_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.runner import respond_safely
+    from harness.engine.runner import respond_safely
 
     class OneCall:
         def __init__(self, gateway: Gateway):

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from harness import jsonl
-from harness.jsonl import parse_json
+from harness.files import jsonl
+from harness.files.jsonl import parse_json
 
 SAME = [
     '{"a": 1, "a": 2}',  # the last key wins

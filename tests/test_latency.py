@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.gateway import Gateway
-from harness.runner import respond_safely
+from harness.engine.runner import respond_safely
 from harness.suite.loader import parse_suite
 from harness.systems import SystemContext, load_system_kinds
 from harness.testing.fake_openai import FakeOpenAI, Reply, chat_completion
@@ -182,7 +182,7 @@ def test_runs_written_before_these_fields_still_load() -> None:
 
 def test_a_stage_reports_its_own_time_without_slot_waits() -> None:
     """A RAG retrieval stage waiting for the embedder's slot: the wait is queue time, not retrieval."""
-    from harness.timing import own_time, sample_clock, slot
+    from harness.runtime.timing import own_time, sample_clock, slot
 
     async def go() -> tuple[float, float]:
         embedder = asyncio.Semaphore(1)

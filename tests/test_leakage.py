@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.leakage import check_leakage, find_leaks, canonical_question
+from harness.data.leakage import check_leakage, find_leaks, canonical_question
 from harness.types import Example
 
 ROOT = Path(__file__).resolve().parents[1]

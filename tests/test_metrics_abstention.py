@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import write_suite
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.errors import DatasetError
 from harness.metrics.abstention import Abstention, AbstentionConfig
 from harness.metrics.base import metric_infos

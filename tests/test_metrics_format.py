@@ -20,9 +20,8 @@ from harness.metrics.format import (
     JsonSchemaConfig,
     JsonValid,
     JsonValidConfig,
-    RegexConfig,
-    RegexMatch,
 )
+from harness.metrics.regex_match import RegexConfig, RegexMatch
 from harness.types import Example, Response
 
 ROOT = Path(__file__).resolve().parents[1]

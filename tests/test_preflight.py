@@ -13,8 +13,8 @@ import yaml
 from conftest import ROOT, write_jsonl, write_suite
 from harness.cli import main
 from harness.errors import ConfigError, HarnessError, SuiteError
-from harness.preflight import RunOptions, preflight
-from harness.suite.paths import escape_problem
+from harness.engine.preflight import RunOptions, preflight
+from harness.files.paths import escape_problem
 
 REFS = [
     {"id": "q1", "input": "How long is the warranty?", "reference": "2 years", "reference_doc_ids": ["warranty.md"]},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.suite.loader import load_suite
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pubmedqa"

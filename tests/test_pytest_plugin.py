@@ -16,7 +16,7 @@ pytest_plugins = ["pytester"]
 def test_importing_the_plugin_loads_nothing_heavy():
     code = (
         "import sys, harness.pytest_plugin; "
-        "print(sorted(m for m in ('numpy', 'yaml', 'pydantic', 'litellm', 'harness.launch', 'harness.run.scores') "
+        "print(sorted(m for m in ('numpy', 'yaml', 'pydantic', 'litellm', 'harness.engine.launch', 'harness.run.scores') "
         "if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

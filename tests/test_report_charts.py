@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.charts import plot_latency, plot_metric, plot_tags, plot_tradeoff, render_charts
+from harness.report.chart_files import render_charts
+from harness.report.charts import plot_latency, plot_metric, plot_tags, plot_tradeoff
 from harness.report.data import RunData, kind_colour
-from harness.report.svg import Scale, scale_for, tick_label
+from harness.charts.svg import Scale, scale_for, tick_label
 from test_report_data import make_run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -93,7 +94,7 @@ def test_tradeoff_with_latency_front_is_the_dominating_system(data):
 
 
 def test_labels_of_coincident_points_do_not_overlap_when_there_is_room():
-    from harness.report.svg import Canvas, Frame, place_label
+    from harness.charts.svg import Canvas, Frame, place_label
 
     frame = Frame(Canvas(600, 400), 50, 30, 500, 320)
     taken = [(294.0, 194.0, 306.0, 206.0)]  # six systems on one point in the middle
@@ -138,7 +139,7 @@ def test_render_charts_writes_svgs(data, tmp_path):
 
 def test_names_from_the_run_are_escaped_not_markup(tmp_path):
     """System names come from the suite: in the SVG they are text, never elements."""
-    from harness.report.svg import Canvas
+    from harness.charts.svg import Canvas
 
     canvas = Canvas(100, 100)
     canvas.text(1, 1, '<script>alert(1)</script> & "q"', data_system='a"><script>')

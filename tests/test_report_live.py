@@ -38,8 +38,8 @@ def tagged_suite(tmp_path: Path, n: int) -> Path:
 
 
 def run_suite(suite: Path, out: Path) -> Path:
-    from harness.launch import start_run
-    from harness.plan import RunOptions
+    from harness.engine.launch import start_run
+    from harness.engine.plan import RunOptions
 
     start_run(suite, RunOptions(out=out, progress=False, use_cache=False))
     return out
@@ -233,8 +233,8 @@ def test_an_abandoned_follower_leaves_nothing_in_the_store(tmp_path: Path, monke
 
 def test_a_run_without_reports_is_still_stored_by_the_follower(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import harness.store.write
-    from harness.launch import start_run
-    from harness.plan import RunOptions
+    from harness.engine.launch import start_run
+    from harness.engine.plan import RunOptions
     from harness.run import RunView
 
     def not_again(path: object) -> None:

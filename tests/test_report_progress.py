@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import types
 
-import harness.progress as progress
-from harness.progress import ProgressView, in_jupyter
+import harness.runtime.progress as progress
+from harness.runtime.progress import ProgressView, in_jupyter
 
 
 def test_silent_when_neither_terminal_nor_jupyter(monkeypatch):

@@ -59,7 +59,7 @@ def test_table_and_plots(results):
     table = results.table()
     assert list(table.index) == list(SYSTEMS)
     assert table.loc["rag", "exact_match"] == pytest.approx(0.75)
-    from harness.report.svg import Chart
+    from harness.charts.svg import Chart
 
     bars = results.plot_metric("exact_match")
     assert isinstance(bars, Chart) and bars._repr_svg_().startswith("<svg ") and 'data-system="rag"' in bars.svg

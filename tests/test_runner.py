@@ -230,9 +230,9 @@ def test_answers_that_never_wait_still_hand_the_loop_back(tmp_path: Path, monkey
     dropped) wait for the whole run."""
     import asyncio
 
-    import harness.runner as runner
-    from harness.launch import start_run
-    from harness.plan import RunOptions
+    import harness.engine.runner as runner
+    from harness.engine.launch import start_run
+    from harness.engine.plan import RunOptions
 
     monkeypatch.setenv("HARNESS_DB", "off")
     suite = write_suite(tmp_path, {  # 600 pairs, each answered at once
@@ -272,7 +272,7 @@ def test_workers_fill_every_providers_slots_and_no_more_wait_behind_them() -> No
     from types import SimpleNamespace
 
     from harness.gateway.gateway import Gateway
-    from harness.runner import worker_count
+    from harness.engine.runner import worker_count
 
     def plan(models: list[str | None], concurrency: int, judge: str | None = None, **per_provider: int):
         systems = {f"s{i}": SimpleNamespace(model=m) if m else SimpleNamespace() for i, m in enumerate(models)}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import write_suite
 
-from harness.offloop import once_off_loop
+from harness.runtime.offloop import once_off_loop
 
 SYSTEMS = """
 import asyncio
@@ -105,7 +105,7 @@ def test_an_async_one_second_sleep_measures_one_second_next_to_every_metric(tmp_
 
 
 def test_a_slow_load_runs_once_off_the_loop_for_every_caller() -> None:
-    """What the metrics load the first time (harness.offloop): one load in a worker thread, every
+    """What the metrics load the first time (harness.runtime.offloop): one load in a worker thread, every
     concurrent caller waiting for it without blocking the loop; a failed load is tried again."""
     loads: list[str] = []
 

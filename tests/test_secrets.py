@@ -12,17 +12,9 @@ import pytest
 
 from harness.errors import SuiteError
 from harness.gateway.retry import describe
-from harness.secrets import (
-    forget_secrets,
-    install_log_scrubber,
-    is_secret_name,
-    known_secrets,
-    redact,
-    redact_url,
-    register_secret,
-    register_vocabulary,
-    scrub,
-)
+from harness.secrets.names import is_secret_name
+from harness.secrets.redact import redact, redact_url
+from harness.secrets.scrub import forget_secrets, install_log_scrubber, known_secrets, register_secret, register_vocabulary, scrub
 from harness.suite.loader import parse_suite
 
 CANARY = "canary-5f1c0e7a9b"

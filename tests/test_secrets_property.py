@@ -13,7 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from harness.secrets import MASK, forget_secrets, is_secret_name, is_strong_secret, known_secrets, redact, scrub
+from harness.secrets.names import MASK, is_secret_name, is_strong_secret
+from harness.secrets.redact import redact
+from harness.secrets.scrub import forget_secrets, known_secrets, scrub
 from harness.suite.loader import parse_suite
 
 WORDS = ["monkey", "hotkey", "turkey", "token_f1", "with_auth", "rag_secret", "password_reset_bot", "cookie_cutter",

@@ -9,7 +9,7 @@ import pytest
 
 from harness.metrics.base import finite_or_error
 from harness.run import RunTally
-from harness.stats import bootstrap_ci, percentiles
+from harness.stats.bootstrap import bootstrap_ci, percentiles
 from harness.types import Score
 
 
@@ -91,7 +91,7 @@ def test_cells_holding_the_same_values_are_resampled_once(monkeypatch) -> None:
     """A prompt system's generation latency is its total latency: one draw serves both cells,
     and the figures are those each cell gets when drawn on its own."""
     import harness.run.summary as summary
-    import harness.stats as stats
+    import harness.stats.bootstrap as stats
 
     rng = np.random.default_rng(4)
     tally = RunTally()
@@ -124,7 +124,7 @@ def test_finite_or_error_never_lets_nan_through() -> None:
 def test_bootstrap_block_size_changes_memory_not_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    from harness import stats
+    from harness.stats import bootstrap as stats
 
     rng = np.random.default_rng(5)
     for n in (7, 1001, 20_001):

@@ -103,7 +103,7 @@ class Comparison:
 def compare(base: ScoreSet, new: ScoreSet, settings: CompareSettings | None = None) -> Comparison:
     import numpy as np
 
-    from harness.compare.stats import holm, paired_test, stable_seed
+    from harness.stats.paired import holm, paired_test, stable_seed
 
     settings = settings or CompareSettings()
     changes = detect(base, new)

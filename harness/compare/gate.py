@@ -77,7 +77,7 @@ def evaluate(
     config: GateConfig, baseline: ScoreSet, run: ScoreSet, *, allow_changed: bool = False, seed: int = 0
 ) -> GateResult:
     """Judge `run` against `baseline`. Raises HarnessError for a rule that matches nothing."""
-    from harness.compare.stats import holm
+    from harness.stats.paired import holm
 
     comparison = compare(baseline, run, CompareSettings(permutations=config.permutations, alpha=config.alpha, seed=seed))
     result = GateResult(config, comparison, [])

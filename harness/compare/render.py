@@ -199,7 +199,7 @@ def power_lines(result: GateResult) -> list[str]:
     """Per max_drop/max_increase check: the smallest change its paired comparison detects with 80%
     power (one-sided at the gate's α, before Holm, normal approximation) against its threshold,
     and the n that would detect 0.05, so a pass is read as "no drop this gate can see"."""
-    from harness.decision.power import TARGET, mde, n_needed
+    from harness.stats.power import TARGET, mde, n_needed
 
     alpha = result.config.alpha
     lines, seen = [], set()

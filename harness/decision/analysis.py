@@ -15,7 +15,7 @@ from harness.decision.facts import CORRECTNESS_ORDER, FORMAT_ORDER, RunFacts, re
 from harness.decision.freshness import freshness as freshness_of
 from harness.decision.matrix import knowledge_behaviour, rules_of_thumb
 from harness.decision.model import Decision, Effect
-from harness.decision.power import describe as describe_power
+from harness.stats.power import describe as describe_power
 from harness.decision.recommend import goal_weights, recommend, standard_caveats
 from harness.decision.roles import infer_roles
 from harness.run import RunView

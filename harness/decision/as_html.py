@@ -15,7 +15,7 @@ from urllib.parse import quote
 from harness.decision.attribution import BUCKETS, COLOURS
 from harness.decision.effects import EFFECTS, num
 from harness.decision.model import Decision, Effect
-from harness.decision.power import describe as describe_power
+from harness.stats.power import describe as describe_power
 from harness.decision.as_markdown import MARKS, ROLE_LABELS, price_sources
 
 MAX_IDS = 200
@@ -81,7 +81,7 @@ def render_html(decision: Decision, charts: list[tuple[str, str, bytes]] | None 
 def _figure(figure: tuple[str, bytes] | None) -> str:
     if figure is None:
         return ""
-    from harness.report.svg import figure_html
+    from harness.charts.svg import figure_html
 
     return figure_html(*figure)
 

@@ -11,7 +11,7 @@ from typing import Iterable
 from harness.decision.attribution import BUCKETS
 from harness.decision.effects import EFFECTS, num
 from harness.decision.model import Costs, Decision, Effect
-from harness.decision.power import describe as describe_power
+from harness.stats.power import describe as describe_power
 
 MAX_IDS = 40
 ROLE_LABELS = {"base": "base", "few_shot": "few-shot", "rag": "RAG", "finetuned": "fine-tuned", "hybrid": "hybrid",

@@ -1,5 +1,5 @@
 """The Decision section's charts: where each system fails (stacked bars) and total cost against
-monthly volume (the break-even). SVG (`harness.report.svg`), drawn in milliseconds."""
+monthly volume (the break-even). SVG (`harness.charts.svg`), drawn in milliseconds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness.decision.attribution import BUCKETS, COLOURS
 from harness.decision.model import Decision
-from harness.report.svg import (MUTED, Canvas, Chart, Frame, Scale, left_margin, place_label, scale_for, text_width,
+from harness.charts.svg import (MUTED, Canvas, Chart, Frame, Scale, left_margin, place_label, scale_for, text_width,
                                 tick_label)
 
 ATTRIBUTION_SVG = "decision_attribution.svg"

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from harness.decision.facts import RunFacts
 from harness.decision.model import BreakEven, Costs, Latency, SystemCost
-from harness.stats import percentiles
+from harness.stats.bootstrap import percentiles
 
 RULE_MS = (50.0, 200.0)  # the rule of thumb for what retrieval adds per query
 

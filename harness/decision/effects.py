@@ -10,11 +10,11 @@ CIs are per comparison, not adjusted for how many are shown.
 
 from __future__ import annotations
 
-from harness.compare.stats import stable_seed
+from harness.stats.paired import stable_seed
 from harness.decision.facts import RunFacts
 from harness.decision.model import Effect, Verdict
-from harness.decision.power import power_of
-from harness.stats import bootstrap_ci
+from harness.stats.power import power_of
+from harness.stats.bootstrap import bootstrap_ci
 
 MIN_PAIRED = 10
 

@@ -1,6 +1,6 @@
 """Freshness: how much each approach loses when facts change.
 
-The run's updated phase (see harness/updates.py) re-ran each system as `<name>@updated` on the
+The run's updated phase (see harness/engine/updates.py) re-ran each system as `<name>@updated` on the
 changed examples with their new references, systems that read the corpus re-indexed on the new
 version, LoRAs not retrained. Here the same examples are compared before (main phase: old facts,
 old corpus) and after (new facts, new corpus), paired by example id, on the correctness metric.
@@ -10,13 +10,13 @@ new one: the fine-tuned model repeating what it was trained on is measured, not 
 
 from __future__ import annotations
 
-from harness.compare.stats import stable_seed
+from harness.stats.paired import stable_seed
 from harness.decision.effects import num, verdict
 from harness.decision.facts import ExampleFacts, RunFacts
 from harness.decision.model import Effect, Freshness, FreshnessRow
-from harness.decision.power import power_of
+from harness.stats.power import power_of
 from harness.metrics.basic import normalise_answer
-from harness.stats import bootstrap_ci
+from harness.stats.bootstrap import bootstrap_ci
 
 LOW_BEFORE = 0.2  # below this share right before the update, a loss says little about staleness
 

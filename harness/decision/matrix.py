@@ -12,9 +12,9 @@ from __future__ import annotations
 from harness.decision.effects import MIN_PAIRED, num, paired_ids, verdict
 from harness.decision.facts import RunFacts
 from harness.decision.model import Effect, MatrixCell, MatrixRow, RuleCheck
-from harness.decision.power import power_of
-from harness.stats import bootstrap_ci
-from harness.compare.stats import stable_seed
+from harness.stats.power import power_of
+from harness.stats.bootstrap import bootstrap_ci
+from harness.stats.paired import stable_seed
 
 APPROACHES = ["base", "few_shot", "rag", "finetuned", "hybrid"]
 LABELS = {"base": "base", "few_shot": "few-shot", "rag": "RAG", "finetuned": "fine-tuned", "hybrid": "hybrid"}

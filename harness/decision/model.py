@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from harness.stats.power import Power  # noqa: F401 - part of the Decision model
+
 Verdict = Literal["better", "worse", "no_difference", "too_few", "not_measured"]
 
 
@@ -24,18 +26,6 @@ class Roles(BaseModel):
     details: list[RoleAssignment] = Field(default_factory=list)
     missing: dict[str, str] = Field(default_factory=dict)  # role -> what the analysis cannot say without it
     notes: list[str] = Field(default_factory=list)
-
-
-class Power(BaseModel):
-    """What a paired comparison of this size can detect (normal approximation, two-sided)."""
-
-    n: int
-    sd: float | None  # standard deviation of the paired differences
-    alpha: float = 0.05
-    power: float = 0.8
-    mde: float | None  # smallest true difference found with the given power
-    n_for_target: int | None  # examples needed to detect `target`
-    target: float = 0.05
 
 
 class Effect(BaseModel):

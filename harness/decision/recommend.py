@@ -14,11 +14,11 @@
 
 from __future__ import annotations
 
-from harness.compare.stats import stable_seed
+from harness.stats.paired import stable_seed
 from harness.decision.effects import MIN_PAIRED, num, verdict
 from harness.decision.facts import RunFacts
 from harness.decision.model import Costs, Effect, Freshness, Recommendation, Requirement
-from harness.stats import bootstrap_ci
+from harness.stats.bootstrap import bootstrap_ci
 from harness.suite.decision import DERIVED
 
 SIMPLICITY = ["base", "few_shot", "rag", "finetuned", "hybrid"]

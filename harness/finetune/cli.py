@@ -64,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
 
 def build_system(args: argparse.Namespace) -> Any:
     """Load the suite and build the chosen system exactly as `harness run` would."""
-    from harness.datasets import load_dataset
+    from harness.data.datasets import load_dataset
     from harness.errors import ConfigError
     from harness.gateway import Gateway
     from harness.gateway.cache import default_cache_dir
     from harness.gateway.scripted import register_script
-    from harness.leakage import check_leakage
+    from harness.data.leakage import check_leakage
     from harness.suite.loader import load_suite
     from harness.systems import SystemContext, load_system_kinds
 

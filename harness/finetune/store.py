@@ -26,7 +26,7 @@ from harness.finetune.lineage import (
     read_lineage,
     write_lineage,
 )
-from harness.progress import ProgressView
+from harness.runtime.progress import ProgressView
 
 LORA_FILE = "lora.gguf"
 Trainer = Callable[..., Any]  # train_lora's signature; tests pass a fake

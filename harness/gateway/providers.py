@@ -25,6 +25,21 @@ DIRECT_PROVIDERS: dict[str, str] = {
     "local": "harness.local.provider:make_direct_provider",
 }
 
+# What an in-process provider declares of itself, as "module:attribute", so the gateway imports
+# no provider: what decides its output (hashed into the cache key) and how many calls may wait
+# for it at once (the local model batches waiting requests itself: harness.local.scheduler).
+FINGERPRINTS: dict[str, str] = {"local": "harness.local.fingerprint:fingerprint"}
+DEFAULT_SLOTS: dict[str, str] = {"local": "harness.local.catalog:LOCAL_BATCH"}
+
+
+def provider_declaration(table: dict[str, str], prefix: str) -> Any:
+    """The attribute `table` names for `prefix` (imported on first use), or None."""
+    if (target := table.get(prefix)) is None:
+        return None
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 _lock = threading.Lock()
 _litellm: Any = None
 _handlers: dict[str, Any] = {}
@@ -88,7 +103,7 @@ def load_litellm() -> Any:
             return _litellm
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOG", "ERROR")
-        from harness.secrets import install_log_scrubber
+        from harness.secrets.scrub import install_log_scrubber
 
         install_log_scrubber()  # litellm and httpx log requests and error bodies that may hold keys
         import litellm
@@ -115,7 +130,7 @@ async def load_litellm_off_loop() -> Any:
     sample in flight and must not stop for seconds."""
     if _litellm is not None:
         return _litellm
-    from harness.offloop import once_off_loop
+    from harness.runtime.offloop import once_off_loop
 
     return await once_off_loop("litellm", load_litellm)
 

@@ -69,7 +69,7 @@ _ENDPOINT_PARAMS = frozenset({"api_base", "base_url", "api_version"})
 
 def _key_extra(extra: dict[str, Any], *, hashed_lora: bool) -> Any:
     """`extra` without credentials, endpoint fields, and the LoRA path when its file hash stands in."""
-    from harness.secrets import is_secret_name
+    from harness.secrets.names import is_secret_name
 
     def strip(value: Any, top: bool) -> Any:
         if isinstance(value, dict):

@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.timing import slot as concurrency_slot
+from harness.runtime.timing import slot as concurrency_slot
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ def describe(error: BaseException) -> str:
     Scrubbed before trimming, so a secret cut in half by the trim cannot survive as a prefix;
     a traceback some providers paste into their message is dropped.
     """
-    from harness.secrets import scrub
+    from harness.secrets.scrub import scrub
 
     text = scrub(str(error)).split("Traceback (most recent call last)", 1)[0].strip() or "no message"
     if len(text) > 500:

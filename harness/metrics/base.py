@@ -65,15 +65,14 @@ class MetricContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+DEFAULT_SCORING_TIMEOUT_S = 120.0  # settings.scoring_timeout_s when a suite does not set it
+
+
 def scoring_limit(context: MetricContext | None) -> float:
     """The suite's `settings.scoring_timeout_s` (its default without a suite: a metric built alone)."""
     settings = getattr(getattr(context, "suite", None), "settings", None)
     limit = getattr(settings, "scoring_timeout_s", None)
-    if isinstance(limit, (int, float)):
-        return float(limit)
-    from harness.suite.model import Settings
-
-    return float(Settings.model_fields["scoring_timeout_s"].default)
+    return float(limit) if isinstance(limit, (int, float)) else DEFAULT_SCORING_TIMEOUT_S
 
 
 MetricFactory = Callable[[Any, MetricContext], Metric]

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import regex
 
 from harness.metrics.base import ScoringTimeout
-from harness.thread_pool import TimedThreadPool
+from harness.runtime.thread_pool import TimedThreadPool
 
 T = TypeVar("T")
 

@@ -293,12 +293,3 @@ def to_python(pattern: str, strict: bool = False) -> str:
     except re.error as error:
         raise EcmaRegexError(f"cannot compile: {error.msg}") from None
     return translated
-
-
-def is_ecma_regex(pattern: str) -> bool:
-    """The `regex` format: valid ECMA-262 (Unicode mode)."""
-    try:
-        to_python(pattern, strict=True)
-    except EcmaRegexError:
-        return False
-    return True

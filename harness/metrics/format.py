@@ -101,7 +101,7 @@ def load_schema(schema: dict[str, Any] | bool | str | None, context: MetricConte
     if isinstance(schema, str):
         path = suite.resolve(schema) if suite is not None else Path(schema)
         source = f"{source} ({path})"
-        from harness.textfile import TextFileError, read_text
+        from harness.files.textfile import TextFileError, read_text
 
         try:  # read_text: a regular UTF-8 file within the input size limit (not a FIFO, not /dev/zero)
             schema = json.loads(read_text(Path(path)))
@@ -289,11 +289,3 @@ def _lookup(value: Any, path: str, default: Any) -> Any:
 
 metric_type("field_accuracy", FieldAccuracyConfig)(FieldAccuracy)
 
-
-def __getattr__(name: str) -> Any:
-    """`RegexConfig` and `RegexMatch` live in regex_match (registered from builtin); still importable here."""
-    if name in ("RegexConfig", "RegexMatch"):
-        from harness.metrics import regex_match
-
-        return getattr(regex_match, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

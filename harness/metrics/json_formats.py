@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from harness.metrics.ecma_regex import is_ecma_regex
+from harness.metrics.ecma_regex import EcmaRegexError, to_python
 
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIME = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
@@ -205,6 +205,15 @@ def _is_authority(authority: str, classes: dict[str, re.Pattern[str]]) -> bool:
     return re.fullmatch(r"[0-9]*", port) is not None
 
 
+def _is_ecma_regex(pattern: str) -> bool:
+    """The `regex` format: valid ECMA-262 (Unicode mode)."""
+    try:
+        to_python(pattern, strict=True)
+    except EcmaRegexError:
+        return False
+    return True
+
+
 FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
     "date-time": is_date_time,
     "date": is_date,
@@ -224,7 +233,7 @@ FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
     "uri-template": lambda text: _URI_TEMPLATE.fullmatch(text) is not None,
     "json-pointer": lambda text: _JSON_POINTER.fullmatch(text) is not None,
     "relative-json-pointer": lambda text: _RELATIVE_POINTER.fullmatch(text) is not None,
-    "regex": is_ecma_regex,
+    "regex": _is_ecma_regex,
 }
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 from pydantic import Field, field_validator
 
 from harness.metrics.base import Metric, MetricConfig, MetricContext, finite_or_error, metric_type
-from harness.offloop import import_off_loop
+from harness.runtime.offloop import import_off_loop
 from harness.types import Example, Response, Score
 
 if TYPE_CHECKING:

@@ -62,7 +62,7 @@ def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], n
 
 def draw_charts(data: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
     """The charts (path, title, SVG bytes), and the note the HTML shows above them."""
-    from harness.report.charts import charts_left_out, render_charts
+    from harness.report.chart_files import charts_left_out, render_charts
 
     left = charts_left_out(data)
     note = f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None

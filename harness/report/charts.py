@@ -1,25 +1,20 @@
-"""The run's charts as SVG (`harness.report.svg`): metric bars with CIs, the latency distribution
+"""The run's charts as SVG (`harness.charts.svg`): metric bars with CIs, the latency distribution
 and split, quality against latency and cost with the Pareto front, and metrics by tag.
 
-Each `plot_*` returns a `Chart` (Jupyter shows it inline); `render_charts` saves them into the
-run's charts/ folder. Colours follow the system kind (see data.KIND_COLOURS) so a kind looks the
+Each `plot_*` returns a `Chart` (Jupyter shows it inline); harness.report.chart_files saves them
+into the run's charts/ folder. Colours follow the system kind (see data.KIND_COLOURS) so a kind looks the
 same everywhere. Marks carry `data-system`/`data-value` attributes, so what a chart shows can be
 read back from the file.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
-from functools import partial
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from harness.report.data import RunData, kind_colour, pareto_front
-from harness.report.svg import MUTED, Canvas, Chart, Frame, left_margin, place_label, scale_for, text_width
+from harness.charts.svg import MUTED, Canvas, Chart, Frame, left_margin, place_label, scale_for, text_width
 
-CHART_METRICS_LIMIT = 8
-TAG_CHARTS_LIMIT = 4
 SEGMENTS = {"retrieval": "#2A9D8F", "generation": "#E9C46A", "other / not split": "#BBBBBB"}
 VIRIDIS = ["#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725"]
 NA_FILL = "#DDDDDD"
@@ -277,42 +272,3 @@ def plot_tags(data: RunData, metric: str) -> Chart:
     for value, y in ((lo, frame.bottom), (hi, frame.top + 8)):
         canvas.text(bar_x + 20, y, data.fmt(metric, value), size=10, class_="tick")
     return Chart(f"{metric} by tag", canvas.svg(f"{metric} by tag"))
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.]+", "-", name).strip("-") or "metric"
-
-
-def planned_charts(data: RunData) -> list[tuple[str, str, Callable[[], Chart]]]:
-    """(file name, title, chart factory) for every chart this run has data for."""
-    plans: list[tuple[str, str, Callable[[], Chart]]] = []
-    main = data.main_metrics()
-    for metric in main[:CHART_METRICS_LIMIT]:
-        plans.append((f"metric_{slug(metric)}.svg", f"{metric} by system", partial(plot_metric, data, metric)))
-    if latency_parts(data):
-        plans.append(("latency.svg", "Latency", partial(plot_latency, data)))
-    quality = data.headline()
-    for cost, name in (("latency_s", "latency"), ("cost_usd", "cost")):
-        if quality and any(data.mean(s, quality) is not None and data.mean(s, cost) is not None for s in data.systems):
-            plans.append((f"tradeoff_{name}.svg", f"{quality} vs {cost}", partial(plot_tradeoff, data, quality, cost)))
-    if data.tags():
-        for metric in main[:TAG_CHARTS_LIMIT]:
-            plans.append((f"tags_{slug(metric)}.svg", f"{metric} by tag", partial(plot_tags, data, metric)))
-    return plans
-
-
-def charts_left_out(data: RunData) -> list[str]:
-    """Quality metrics without a bar chart of their own (the tables show every metric)."""
-    return data.main_metrics()[CHART_METRICS_LIMIT:]
-
-
-def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:
-    """Save every chart as SVG into `folder`; returns (path, title, SVG bytes) for the HTML report."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, title, make in planned_charts(data):
-        svg = make().svg.encode("utf-8")
-        path = folder / filename
-        path.write_bytes(svg)
-        written.append((path, title, svg))
-    return written

@@ -17,12 +17,10 @@ from typing import Any, Callable, Iterator
 from harness.run.example_index import ExampleIndex
 from harness.report.latency import LatencyStats
 from harness.run import RunHeader, RunTally, RunView
+from harness.run.headline import headline_of
 from harness.run.summary import SUMMARY
 from harness.types import MetricInfo
 
-# Preferred headline metrics (first present wins); otherwise the first quality metric.
-HEADLINE = ["exact_match", "contains_answer", "token_f1", "factual_correctness", "faithfulness",
-            "json_schema", "field_accuracy", "semantic_similarity", "recall@5"]
 KIND_COLOURS = {
     "prompt": "#4C72B0", "few_shot": "#DD8452", "rag": "#55A868", "finetuned": "#C44E52",
     "hybrid": "#8172B3", "oracle": "#937860", "replay": "#7F7F7F", "custom": "#DA8BC3",
@@ -126,11 +124,6 @@ def facts_builder(header: RunHeader, index: ExampleIndex | None = None) -> Any:
     from harness.decision.facts import FactsBuilder
 
     return FactsBuilder(header, index=index)
-
-
-def headline_of(main_metrics: list[str]) -> str | None:
-    """The metric a report leads with: the first preferred one present, else the first quality metric."""
-    return next((m for m in HEADLINE if m in main_metrics), main_metrics[0] if main_metrics else None)
 
 
 @dataclass

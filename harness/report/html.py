@@ -1,5 +1,6 @@
 """report.html: self-contained (inline CSS, charts as data URIs, no JavaScript); examples beyond
-the first page are on pages of their own beside it (harness.report.pages), built the same way.
+the first page are on pages of their own beside it (harness.report.pages, which builds its
+examples with this module's parts).
 
 Every piece of text that came from a model, a dataset or a corpus goes through `esc`, and a
 Content-Security-Policy forbids scripts and remote loads, so a `<script>` in an answer is shown
@@ -13,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from harness.report.data import RunData, fmt
-from harness.report.svg import figure_html
+from harness.charts.svg import figure_html
 from harness.report.tables import (BEST, SYSTEM_COLUMNS, direction_note, facts, metric_cell, notices, result_groups,
                                    system_rows, tag_metrics, tag_table)
 from harness.types import MetricInfo
@@ -164,15 +165,11 @@ def _system_block(data: RunData, system: str, kind: str, row: dict[str, Any]) ->
 
 
 def render_html(data: RunData, charts: list[tuple[str, bytes]], chart_note: str | None = None,
-                samples: str | None = None, decision: str | None = None, decision_css: str = "") -> str:
+                samples: str = "", decision: str | None = None, decision_css: str = "") -> str:
     """The whole report as one string; `charts` are (title, SVG bytes). `samples` is the Samples
-    section (see harness.report.pages: the first page and links to the others); without it every
-    example is rendered here. `decision` is the Decision section's HTML (harness.decision, escaped
-    there), placed first after the facts, with its styles `decision_css`."""
-    if samples is None:
-        from harness.report.pages import write_sample_pages
-
-        samples = write_sample_pages(data, data.rows(), None).section()
+    section (harness.report.pages: the first page and links to the others). `decision` is the
+    Decision section's HTML (harness.decision, escaped there), placed first after the facts, with
+    its styles `decision_css`."""
     title = f"Run report: {data.header.suite.name}"
     description = data.header.suite.description
     nav = ([("decision", "Decision")] if decision else []) + NAV

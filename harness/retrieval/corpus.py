@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import ConfigError
-from harness.jsonl import JsonlError, iter_jsonl
+from harness.files.jsonl import JsonlError, iter_jsonl
 from harness.retrieval.config import CorpusConfig
 from harness.retrieval.htmltext import html_to_text
-from harness.suite.paths import resolve_in_folder
-from harness.textfile import TextFileError, read_text
+from harness.files.paths import resolve_in_folder
+from harness.files.textfile import TextFileError, read_text
 
 _KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
 
@@ -90,7 +90,7 @@ def read_folder(folder: Path, include: list[str], where: str) -> list[Document]:
     """Files under `folder` matching `include`. Only files inside the folder are read: a symbolic
     link that leads out of it (to a system file, say) is refused, not indexed."""
     # broken links and special files (a FIFO) are listed too, so they are reported rather than
-    # skipped in silence (a FIFO would hang the read: harness.textfile refuses it)
+    # skipped in silence (a FIFO would hang the read: harness.files.textfile refuses it)
     files = sorted({p for pattern in include for p in folder.glob(pattern) if p.is_symlink() or p.exists() and not p.is_dir()})
     if not files:
         patterns = ", ".join(include)

@@ -27,7 +27,7 @@ from harness.retrieval.config import ChunkingConfig
 from harness.retrieval.corpus import Corpus
 from harness.retrieval.dense import DenseIndex, EmbedFn
 from harness.retrieval.lexical import BM25Index
-from harness.progress import ProgressView
+from harness.runtime.progress import ProgressView
 
 FORMAT_VERSION = 1
 log = logging.getLogger("harness.retrieval")

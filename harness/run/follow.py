@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from harness.errors import HarnessError
 from harness.run.example_index import ExampleIndex
-from harness.jsonl import parse_json
+from harness.files.jsonl import parse_json
 
 CHUNK = 1 << 18
 

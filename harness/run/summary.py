@@ -136,7 +136,7 @@ class RunTally:
             raise ValueError("this tally keeps counts only: it has no values to draw intervals from")
         import numpy as np
 
-        from harness.stats import BLOCK_CELLS, bootstrap_ci
+        from harness.stats.bootstrap import BLOCK_CELLS, bootstrap_ci
 
         rank = {name: i for i, name in enumerate(system_order)}
         cells = list(self.cells.items())

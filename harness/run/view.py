@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from pydantic import ValidationError
 
 from harness.errors import HarnessError
-from harness.jsonl import JsonlError, iter_jsonl
+from harness.files.jsonl import JsonlError, iter_jsonl
 from harness.run.record import RunHeader, Sample, upgrade_header
 from harness.run.summary import SUMMARY, RunTally, SummaryRow, read_summary
 from harness.run.writer import HEADER, SAMPLES

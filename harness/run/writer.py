@@ -22,7 +22,7 @@ from typing import IO, Any
 from harness.errors import HarnessError
 from harness.run.record import RunHeader, Sample
 from harness.run.summary import SUMMARY, SummaryRow, to_csv
-from harness.secrets import scrub
+from harness.secrets.scrub import scrub
 
 HEADER = "run.json"
 SAMPLES = "samples.jsonl"

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from harness.run import RunView
+from harness.run.headline import headline_of
 from harness.run.scores import example_digest
 from harness.run.summary import SUMMARY
 from harness.run.writer import HEADER, SAMPLES
@@ -156,8 +157,6 @@ class RecordBuilder:
 
     def finish(self, view: RunView, *, registered_at: str, stamp: str, duplicates: int) -> RunRecord:
         """The run's own rows (run, systems, metrics, summary), with the per-sample rows not taken."""
-        from harness.report.data import HEADLINE
-
         header, record, run_id = view.header, self.record, self.run_id
         summary_rows = view.summary()
         record.summary = [{"run_id": run_id, **row.model_dump()} for row in summary_rows]
@@ -179,7 +178,7 @@ class RecordBuilder:
                 "model": model if isinstance(model, str) else None, "n_samples": n, "n_errors": errors,
             })
         quality = [m["metric"] for m in record.metrics if m["higher_is_better"]]  # as report.md's headline
-        headline = next((m for m in HEADLINE if m in quality), quality[0] if quality else None)
+        headline = headline_of(quality)
         means = [r.mean for r in summary_rows if r.metric == headline and r.mean is not None]
         record.run = {
             "run_id": run_id,

@@ -7,7 +7,7 @@ an error naming it and where it is used. `$${VAR}` stands for a literal `${VAR}`
 An expanded value is registered with the secret scrubber (harness.secrets) when its variable's
 name looks secret (`${MY_API_KEY}`, not `${MY_SERVER}`); after expansion each config (each
 system's, the judge's, the defaults) registers what it holds under secret-looking keys and
-headers, and in URLs (harness.secret_sources). A system's name is never read as such a key.
+headers, and in URLs (harness.secrets.sources). A system's name is never read as such a key.
 
 Prompt templates are left alone: a prompt may well talk about `${...}` itself.
 """
@@ -18,8 +18,9 @@ import os
 import re
 from typing import Any
 
-from harness.secret_sources import register_config_secrets
-from harness.secrets import is_secret_name, register_secret
+from harness.secrets.sources import register_config_secrets
+from harness.secrets.names import is_secret_name
+from harness.secrets.scrub import register_secret
 
 VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECTIONS = ("systems", "judge", "defaults")

@@ -17,15 +17,15 @@ from pydantic import ValidationError
 from harness.errors import SuiteError
 from harness.metrics.base import load_metric_types
 from harness.retrieval.config import resolve_suite_retrieval
-from harness.secret_sources import register_suite_vocabulary
+from harness.secrets.sources import register_suite_vocabulary
 from harness.suite.env_vars import expand_env_vars
 from harness.suite.limits import size_problems
 from harness.suite.model import Suite, build_suite_model
-from harness.suite.paths import escape_problem
+from harness.files.paths import escape_problem
 from harness.suite.sweeps import expand_sweeps
 from harness.systems import load_system_kinds
 from harness.suite.yaml_file import read_suite_file
-from harness.textfile import TextFileError, read_text
+from harness.files.textfile import TextFileError, read_text
 
 
 @lru_cache(maxsize=1)

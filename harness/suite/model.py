@@ -17,7 +17,8 @@ from harness.gateway.request import GenerationParams
 from harness.gateway.retry import RetryPolicy
 from harness.gateway.scripted import ScriptedModelSpec
 from harness.retrieval.config import CorpusConfig, RetrievalConfig
-from harness.suite.paths import resolve_in_folder
+from harness.files.paths import resolve_in_folder
+from harness.metrics.base import DEFAULT_SCORING_TIMEOUT_S
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@=,+\[\]-]*$"
 
@@ -113,7 +114,7 @@ class Settings(Strict):
     concurrency_per_provider: dict[str, Annotated[int, Field(gt=0, le=MAX_CONCURRENCY)]] = Field(default_factory=dict)
     timeout_s: float = Field(120.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False, description="Per model call.")
     scoring_timeout_s: float = Field(
-        120.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False,
+        DEFAULT_SCORING_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False,
         description="Per metric and sample: how long one metric may take to score one output, its judge calls "
         "included. Past it the score is `error` (\"scoring timed out after N s\") and the run goes on.",
     )

@@ -14,7 +14,7 @@ import yaml
 
 from harness.errors import SuiteError
 from harness.suite.limits import MAX_DEPTH, size_problems
-from harness.textfile import TextFileError, read_text
+from harness.files.textfile import TextFileError, read_text
 
 
 def read_suite_file(path: Path) -> tuple[dict[str, Any], str]:

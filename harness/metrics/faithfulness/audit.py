@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics.base import MetricContext
-from harness.secrets import scrub
+from harness.secrets.scrub import scrub
 
 AUDIT_FILE = "judge_audit.jsonl"
 

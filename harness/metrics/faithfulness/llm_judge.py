@@ -24,7 +24,7 @@ from harness.gateway.providers import is_in_process, load_litellm_off_loop
 from harness.metrics.base import MetricContext, finite_or_error
 from harness.metrics.extract import find_json_object
 from harness.metrics.faithfulness.audit import AuditTrail, audit_for
-from harness.offloop import once_off_loop
+from harness.runtime.offloop import once_off_loop
 from harness.types import Score
 
 # ragas sends usage telemetry unless told not to; set before ragas is first imported (lazily).

@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from harness.metrics.faithfulness.claims import answer_claims, find_verdict, is_short, number_found, strip_headers
 from harness.metrics.faithfulness.offline_v1 import OfflineJudgeV1Settings
 from harness.metrics.faithfulness.text import Unit, analyse, context_units
-from harness.offloop import import_off_loop
+from harness.runtime.offloop import import_off_loop
 
 if TYPE_CHECKING:
     import numpy as np

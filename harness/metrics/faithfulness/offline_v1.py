@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.metrics.faithfulness.text import Unit, context_units, split_claims
-from harness.offloop import import_off_loop
+from harness.runtime.offloop import import_off_loop
 
 if TYPE_CHECKING:
     import numpy as np

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.timing import slot
+from harness.runtime.timing import slot
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """A run's plan: the pre-flight's systems and metrics, with the response cache opened.
 
-Every check lives in `harness.preflight` (shared with `harness validate`); bad input fails there,
+Every check lives in `harness.engine.preflight` (shared with `harness validate`); bad input fails there,
 with exit code 2, before anything is written.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.gateway.cache import ResponseCache
-from harness.preflight import RunOptions, RunPlan, default_run_dir, preflight
+from harness.engine.preflight import RunOptions, RunPlan, default_run_dir, preflight
 
 __all__ = ["RunOptions", "RunPlan", "default_run_dir", "plan_run"]
 

@@ -82,7 +82,7 @@ def add_update_phase(plan: Any) -> UpdatePhase | None:
     """Add the `<name>@updated` variants of the plan's systems, each on the update's examples
     (`plan.tests`); None when the suite declares no update. Raises ConfigError before anything
     runs when the update's files are unusable."""
-    from harness.datasets import read_examples
+    from harness.data.datasets import read_examples
     from harness.retrieval.corpus import load_corpus
 
     suite = plan.suite

@@ -1,5 +1,5 @@
 """Pre-flight checks on what the suite names: models and their providers, the gate's rules, the
-run directory. Each returns located problems (`systems.x.model: ...`); `harness.preflight`
+run directory. Each returns located problems (`systems.x.model: ...`); `harness.engine.preflight`
 gathers them, so `validate` and `run` refuse the same suites the same way.
 
 Each check is here because what it catches otherwise passed pre-flight and failed later: an

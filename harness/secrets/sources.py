@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
-from harness.secrets import HEADER_MAPS, is_secret_name, is_secret_query_name, register_secret, register_vocabulary
+from harness.secrets.names import HEADER_MAPS, is_secret_name, is_secret_query_name
+from harness.secrets.scrub import register_secret, register_vocabulary
 
 # config fields whose string values name things (a kind, a metric, a model), not settings
 NAME_FIELDS = frozenset({"kind", "type", "name", "names", "model", "metric", "metrics", "use", "retriever", "provider"})

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
-from harness.textfile import TextFileError, check_input_file, decode_utf8
+from harness.files.textfile import TextFileError, check_input_file, decode_utf8
 
 try:
     import orjson
@@ -78,7 +78,7 @@ class JsonlError(HarnessError):
 
 def iter_jsonl(path: str | Path, *, torn_tail: bool = False, input_file: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line of `path`, read one line at a time.
-    `input_file`: the user's file (dataset, corpus, replay), held to harness.textfile's bounds
+    `input_file`: the user's file (dataset, corpus, replay), held to harness.files.textfile's bounds
     (a regular file within the size limit), so no line can be endless."""
     path = Path(path)
     if input_file:

@@ -17,9 +17,21 @@ import math
 from statistics import NormalDist
 from typing import Sequence
 
-from harness.decision.model import Power
+from pydantic import BaseModel
 
 TARGET = 0.05
+
+
+class Power(BaseModel):
+    """What a paired comparison of this size can detect (normal approximation, two-sided)."""
+
+    n: int
+    sd: float | None  # standard deviation of the paired differences
+    alpha: float = 0.05
+    power: float = 0.8
+    mde: float | None  # smallest true difference found with the given power
+    n_for_target: int | None  # examples needed to detect `target`
+    target: float = 0.05
 
 
 def factor(alpha: float = 0.05, power: float = 0.8, sides: int = 2) -> float:

@@ -19,17 +19,17 @@ from typing import Any
 from harness.gateway.cache import flush_all as flush_caches
 from harness.gateway.retry import describe
 from harness.metrics.base import metric_infos
-from harness.plan import RunPlan
-from harness.progress import ProgressView
+from harness.engine.plan import RunPlan
+from harness.runtime.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
-from harness.scoring import score_sample
-from harness.timing import sample_clock
+from harness.engine.scoring import score_sample
+from harness.runtime.timing import sample_clock
 from harness.types import Example, Response, Timings
 from harness.gateway.endpoint import resolved_endpoint
-from harness.secrets import redact
+from harness.secrets.redact import redact
 from harness.suite.model import JudgeConfig
-from harness.updates import examples_for
+from harness.engine.updates import examples_for
 from harness.versions import package_versions
 
 PACKAGES = ["harness-eval", "litellm", "pydantic", "ragas", "llama-cpp-python", "sentence-transformers", "numpy"]

@@ -20,20 +20,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.datasets import Dataset, load_dataset
+from harness.data.datasets import Dataset, load_dataset
 from harness.errors import ConfigError, HarnessError
 from harness.gateway import Gateway
 from harness.gateway.cache import default_cache_dir
 from harness.gateway.scripted import register_script
-from harness.leakage import check_leakage
-from harness.preflight_checks import gate_problems, hosted_models, model_name_problems, out_problems, provider_problems
+from harness.data.leakage import check_leakage
+from harness.engine.preflight_checks import gate_problems, hosted_models, model_name_problems, out_problems, provider_problems
 from harness.metrics.base import Metric, MetricContext, as_metric, load_metric_types
 from harness.suite.loader import load_suite
 from harness.suite.model import Suite
-from harness.suite.paths import suite_path_problems
+from harness.files.paths import suite_path_problems
 from harness.systems import System, SystemContext, as_system, load_system_kinds
 from harness.types import Example
-from harness.updates import UpdatePhase, add_update_phase
+from harness.engine.updates import UpdatePhase, add_update_phase
 
 
 @dataclass

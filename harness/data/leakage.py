@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from harness.example_list import ExampleList
+from harness.data.example_list import ExampleList
 from harness.types import Example
 
 _PUNCTUATION = {ord(c): None for c in string.punctuation}

@@ -7,7 +7,7 @@
   secret value the process knows becomes "***".
 
 The scrubber replaces every occurrence, so it knows only values from a secret source: variables
-with secret-looking names (`OPENAI_API_KEY`), and what `register_secret` gets (harness.secret_sources:
+with secret-looking names (`OPENAI_API_KEY`), and what `register_secret` gets (harness.secrets.sources:
 values under secret-looking keys and headers, `${VAR}` of secret-looking variables, URL passwords
 and key query values). A weak value (`is_strong_secret`) or one a suite's own words hold
 (`register_vocabulary`: keys, system and metric names, kinds, models) is never one: scrubbing it
@@ -18,72 +18,17 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-MASK = "***"
-MIN_SECRET_LENGTH = 8
-MIN_SECRET_BITS = 24.0  # length x Shannon entropy of its characters: "aaaaaaaaaaaa", "password" fail
-
-# a word that makes the name secret wherever it stands (`hf_token`, `client_secret`, `auth`)
-_SECRET_WORDS = frozenset(
-    {"token", "secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials",
-     "authorization", "auth", "cookie", "bearer", "apikey", "signature"}
-)  # fmt: skip
-# endings of a single word that make it secret (`hftoken`, `pgpassword`, `clientsecret`)
-_SECRET_ENDINGS = ("token", "secret", "password", "passwd", "credentials")
-# "key" closes a secret name after another word (`api_key`, `MY_KEY`) or inside one word only after
-# these (`apikey`, `accesskey`): `monkey`, `hotkey` and `whiskey` are words, not credentials
-_KEY_OWNERS = ("api", "access", "secret", "private", "client", "app", "auth", "master", "signing",
-               "subscription", "service", "account", "session", "encryption", "license", "ssh")  # fmt: skip
-# harness identifiers that end in "key" but hold hashes, not credentials
-_NOT_SECRET = frozenset({"key", "keys", "cache_key", "request_key", "lora_key", "adapter_key", "sort_key", "index_key", "primary_key"})
-HEADER_MAPS = frozenset({"headers", "extra_headers", "default_headers", "http_headers"})
-# URL query parameters that carry credentials without a secret-looking name (signed URLs)
-_QUERY_SECRETS = frozenset({"key", "sig", "code"})
+from harness.secrets.names import MASK, MIN_SECRET_LENGTH, is_secret_name, is_strong_secret
 
 _lock = threading.Lock()
 _registered: set[str] = set()
 _vocabulary: set[str] = set()
-
-
-@lru_cache(maxsize=4096)
-def is_secret_name(name: str) -> bool:
-    """Whether a config key or variable name holds a credential (`api_key`, `X-Api-Key`, `HF_TOKEN`)."""
-    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name)).lower()
-    words = re.findall(r"[a-z0-9]+", snake)
-    if not words or "_".join(words) in _NOT_SECRET:
-        return False
-    if any(word in _SECRET_WORDS or (word.endswith(_SECRET_ENDINGS) and word != "tokens") for word in words):
-        return True
-    last = words[-1]
-    if last in ("key", "keys"):
-        return len(words) > 1
-    return last.endswith(tuple(owner + end for owner in _KEY_OWNERS for end in ("key", "keys")))
-
-
-def is_secret_query_name(name: str) -> bool:
-    """Whether a URL query (or fragment) parameter carries a credential (`api_key`, `sig`, `access_token`)."""
-    return is_secret_name(name) or name.lower() in _QUERY_SECRETS
-
-
-@lru_cache(maxsize=4096)
-def is_strong_secret(value: str) -> bool:
-    """Whether a value is worth scrubbing everywhere: at least MIN_SECRET_LENGTH characters, at least
-    MIN_SECRET_BITS bits (length x Shannon entropy), and not a lowercase word under 16 letters
-    ("changeme", "question"), which text holds for other reasons far more often than as a key."""
-    if len(value) < MIN_SECRET_LENGTH or (value.isalpha() and value.islower() and len(value) < 16):
-        return False
-    counts = Counter(value).values()
-    bits = -sum(n * math.log2(n / len(value)) for n in counts)
-    return bits >= MIN_SECRET_BITS
 
 
 def _in_vocabulary(value: str, vocabulary: Iterable[str]) -> bool:
@@ -207,75 +152,6 @@ def scrub(text: Any) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
-
-
-def redact(obj: Any) -> Any:
-    """A deep copy of `obj` with secret-looking keys' values set to "***".
-
-    Header values become "***" under a secret-looking name (`Authorization`), or under any name
-    when they could be a token (`is_strong_secret`); a plain setting (`X-Mode: exact`) stays, so
-    `gate` sees it change. Strings elsewhere are scrubbed of known secrets, and URLs lose
-    passwords and secret query values. Keys are never changed.
-    """
-    return _redact(obj, False)
-
-
-def _redact(obj: Any, secret: bool) -> Any:
-    if isinstance(obj, dict):
-        out = {}
-        for key, value in obj.items():
-            hidden = secret or is_secret_name(str(key))
-            if str(key).lower() in HEADER_MAPS and isinstance(value, dict):
-                out[key] = {name: _redact_header(str(name), item) for name, item in value.items()}
-            else:
-                out[key] = _redact(value, hidden)
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_redact(value, secret) for value in obj]
-    if secret and obj is not None and not isinstance(obj, bool):
-        return MASK
-    if isinstance(obj, str):
-        return scrub(redact_url(obj))
-    return obj
-
-
-def _redact_header(name: str, value: Any) -> Any:
-    if value is not None and (is_secret_name(name) or is_strong_secret(str(value).strip())):
-        return MASK
-    return _redact(value, False)
-
-
-def redact_url(text: str) -> str:
-    """A URL without its password and without the values of secret-looking query parameters.
-
-    Every URL the harness records (run.json, samples, reports, errors) passes here; the rest of
-    the URL is kept byte for byte, so a URL without a secret comes back unchanged.
-    """
-    if "://" not in text or not any(c in text for c in "@?#") or any(c.isspace() for c in text.strip()):
-        return text
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
-    query, fragment = _masked_pairs(parts.query), _masked_pairs(parts.fragment)
-    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
-        return text
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
-
-
-def _masked_pairs(query: str) -> str:
-    if "=" not in query:
-        return query
-    pieces = [piece.partition("=") for piece in query.split("&")]
-    return "&".join(
-        f"{name}={MASK}" if sep and is_secret_query_name(unquote_plus(name)) else name + sep + value
-        for name, sep, value in pieces
-    )
 
 
 _installed = False

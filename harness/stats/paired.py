@@ -40,7 +40,7 @@ def paired_bootstrap_ci(
     diffs: np.ndarray, *, samples: int = 2000, confidence: float = 0.95, seed: int = 0
 ) -> tuple[float | None, float | None]:
     """Percentile bootstrap of the mean paired difference (examples resampled as pairs)."""
-    from harness.stats import bootstrap_ci
+    from harness.stats.bootstrap import bootstrap_ci
 
     return bootstrap_ci(diffs, samples=samples, confidence=confidence, seed=seed)
 

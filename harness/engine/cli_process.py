@@ -7,7 +7,7 @@ second on a 5,000-sample run. The command therefore
   again; reference counting still frees it), and
 - leaves with `os._exit` once every file is flushed and closed (`exit_now`), skipping teardown.
 
-Neither applies in a notebook, the pytest plug-in or any other caller of `harness.launch`: only
+Neither applies in a notebook, the pytest plug-in or any other caller of `harness.engine.launch`: only
 `harness.cli.entry` turns them on, and a frozen heap there would leak the caller's objects.
 """
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Coroutine, TypeVar
 
-from harness.cli_process import freeze_heap
+from harness.engine.cli_process import freeze_heap
 from harness.errors import HarnessError
-from harness.plan import RunOptions, RunPlan, plan_run
+from harness.engine.plan import RunOptions, RunPlan, plan_run
 from harness.run import RunHeader, RunTally, RunView, RunWriter
 from harness.run.record import RecordedOptions
-from harness.runner import execute, new_header, record_artifacts, setup_systems
+from harness.engine.runner import execute, new_header, record_artifacts, setup_systems
 from harness.store import register_finished
 
 T = TypeVar("T")

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from harness.dataset_values import as_flag, as_json, as_list, as_relevance, as_text, is_default
+from harness.data.values import as_flag, as_json, as_list, as_relevance, as_text, is_default
 from harness.errors import DatasetError
-from harness.example_list import ExampleList
-from harness.jsonl import JsonlError, iter_jsonl
+from harness.data.example_list import ExampleList
+from harness.files.jsonl import JsonlError, iter_jsonl
 from harness.suite.model import DatasetSource, Suite
-from harness.textfile import TextFileError, check_input_file, read_text
+from harness.files.textfile import TextFileError, check_input_file, read_text
 from harness.types import Example
 
 
