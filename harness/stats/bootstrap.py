@@ -13,7 +13,7 @@ import numpy as np
 # Resampling is done in blocks of at most this many drawn indices (2 MiB of them, and as much
 # for their values), so a run's summary needs no more memory on 100,000 samples than on 1,000.
 # NumPy's generator gives the same stream whatever the block size, so the intervals do not
-# depend on it (tests/test_stats.py checks that).
+# depend on it (tests/stats/test_stats.py checks that).
 BLOCK_CELLS = 262_144
 
 
