@@ -23,6 +23,7 @@ from harness.engine.plan import RunPlan
 from harness.runtime.progress import ProgressView
 from harness.run import RunCounts, RunHeader, RunTally, RunWriter, Sample, now
 from harness.run.record import DatasetInfo, GitInfo, RecordedOptions, SuiteInfo
+from harness.engine.executor import LocalExecutor, WorkItem
 from harness.engine.scoring import score_sample
 from harness.runtime.timing import sample_clock
 from harness.types import Example, Response, Timings
@@ -145,48 +146,39 @@ def _pairs(plan: RunPlan) -> Iterator[tuple[str, Example]]:
 
 async def execute(plan: RunPlan, run: RunWriter, header: RunHeader, tally: RunTally,
                   done: set[tuple[str, str]] | None = None) -> RunHeader:
-    """Run the missing pairs into `run`; `tally` holds what is already there (resume). Returns
-    the final header (complete or interrupted); raises CancelledError after writing it when
-    the run was interrupted.
-
-    A fixed pool of workers takes the pairs one at a time from a generator, so memory does not
-    grow with the number of pairs (a task per pair cost ~10 KiB each, all created up front)."""
+    """Run the missing pairs into `run` through the executor (harness.engine.executor); `tally`
+    holds what is already there (resume). Returns the final header (complete or interrupted);
+    raises CancelledError after writing it when the run was interrupted."""
     done = done or set()
-    todo = (pair for pair in _pairs(plan) if (pair[0], pair[1].id) not in done)
+    todo = (WorkItem(name, example) for name, example in _pairs(plan) if (name, example.id) not in done)
     totals = {name: len(examples_for(plan, name)) for name in plan.systems}
     progress = ProgressView(totals, dict(tally.samples), enabled=plan.options.progress)
     systems, metrics, scoring_limit = plan.systems, plan.metrics, plan.suite.settings.scoring_timeout_s
+    executor = LocalExecutor(worker_count(plan))
+    header.executor = executor.describe()
 
-    async def worker() -> None:
-        for name, example in todo:  # one shared generator: each pair is taken once
-            response = await respond_safely(systems[name], example)
-            scores = await score_sample(metrics, example, response, scoring_limit)
-            run.append(Sample(system=name, example=example, response=response, scores=scores, finished_at=now()))
-            failed, cached = response.error is not None, response.cached
-            tally.add(name, failed, scores)
-            progress.advance(name, failed=failed)
-            del response, scores  # not held while this worker waits for its next call
-            # Instant answers (in-process functions, replays) never wait, so without this one worker
-            # would take every pair in one step of the loop: Ctrl-C, SIGTERM and the dropping of
-            # cancelled timers (one per call) are loop callbacks, and would wait for the whole run.
-            # A cache hit has waited for its lookup (harness.gateway.lookups): the loop has turned.
-            if not cached:
-                await asyncio.sleep(0)
+    async def answer(item: WorkItem) -> Sample:
+        response = await respond_safely(systems[item.system], item.example)
+        scores = await score_sample(metrics, item.example, response, scoring_limit)
+        return Sample(system=item.system, example=item.example, response=response, scores=scores, finished_at=now())
+
+    def record(sample: Sample) -> None:
+        run.append(sample)
+        failed = sample.response.error is not None
+        tally.add(sample.system, failed, sample.scores)
+        progress.advance(sample.system, failed=failed)
 
     status = "failed"  # unless the work ends normally or is cancelled
     # reports (and the run store's rows) are written by a process following samples.jsonl
     report = start_report_follower(run.path, plan.options.reports)
     warm_imports(FINISH_MODULES)
-    workers = [asyncio.ensure_future(worker()) for _ in range(worker_count(plan))]
     try:
         with progress:
-            await asyncio.gather(*workers)
+            await executor.run(todo, answer, record)
         status = "complete"
     except asyncio.CancelledError:
         status = "interrupted"
     finally:
-        for task in workers:  # a worker that raised must not leave the others writing
-            task.cancel()
         flush_caches()  # replies written in batches: all on disk before the run is closed
         # systems that learn of problems while answering (a custom system's rankings) count them
         late = [w for system in plan.systems.values() for w in system.warnings]
@@ -201,8 +193,7 @@ def worker_count(plan: RunPlan) -> int:
     """Enough workers to fill the slots of every provider the systems' models and the judge are
     on, and as many again as the suite's concurrency ready behind them (cache hits, scoring and
     the systems that call no model never wait for a slot). No more: a worker waiting for a slot
-    holds its prepared call (~5 KB), and 4x the concurrency of them made a 100,000-call run 7 MiB
-    larger."""
+    holds its prepared call, so workers beyond these only add memory."""
     concurrency = plan.suite.settings.concurrency
     models = [getattr(config, "model", None) for config in plan.suite.systems.values()] + [plan.suite.judge.model]
     providers = {model.split("/", 1)[0] for model in models if isinstance(model, str) and model}
@@ -211,7 +202,7 @@ def worker_count(plan: RunPlan) -> int:
 
 
 # what the end of a run imports (the summary's bootstrap): loaded while calls wait
-FINISH_MODULES = ("numpy", "harness.stats")
+FINISH_MODULES = ("numpy", "harness.stats.bootstrap")
 
 
 def warm_imports(modules: tuple[str, ...]) -> None:

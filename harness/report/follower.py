@@ -194,7 +194,7 @@ def open_store() -> Any:
 
 STORE_MODULES = ("harness.run", "harness.store.location", "harness.store.database", "harness.store.write", "sqlalchemy")
 REPORT_MODULES = ("harness.report", "harness.report.data", "harness.report.html", "harness.report.pages",
-                  "harness.report.tables", "harness.report.charts", "harness.charts.svg", "harness.decision.analysis",
+                  "harness.report.tables", "harness.report.charts", "harness.report.chart_files", "harness.charts.svg", "harness.decision.analysis",
                   "harness.decision.as_html", "harness.decision.as_markdown", "harness.decision.charts")
 
 

@@ -95,6 +95,7 @@ class RunHeader(BaseModel):
     judge_endpoint: dict[str, Any] | None = Field(None, description="Where judge calls go (never a secret).")
     settings: Settings = Field(default_factory=Settings)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
+    executor: dict[str, Any] | None = Field(None, description="What ran the work (`kind`, its settings).")
     started_at: str = Field(default_factory=now)
     ended_at: str | None = None
     status: RunStatus = "running"

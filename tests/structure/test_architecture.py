@@ -150,3 +150,24 @@ def test_the_checker_sees_a_cycle_and_a_package_pair() -> None:
     graph = import_graph()
     assert "harness.engine.runner" in graph["harness.engine.launch"]
     assert "harness.run.writer" in graph["harness.engine.runner"] or "harness.run" in graph["harness.engine.runner"]
+
+
+def test_every_module_named_in_a_string_exists() -> None:
+    """Modules named by string (warmed early, plugged in lazily) are not checked by any import:
+    a name left behind by a move would silently load nothing, or an empty package."""
+    import importlib.util
+
+    from harness.cli import PLUGGED_COMMANDS
+    from harness.engine.runner import FINISH_MODULES
+    from harness.gateway.providers import DEFAULT_SLOTS, DIRECT_PROVIDERS, FINGERPRINTS, IN_PROCESS_PROVIDERS
+    from harness.report.follower import REPORT_MODULES, STORE_MODULES
+
+    named = [*FINISH_MODULES, *REPORT_MODULES, *STORE_MODULES, *(module for _, module in PLUGGED_COMMANDS)]
+    named += [target.split(":")[0] for table in (DEFAULT_SLOTS, DIRECT_PROVIDERS, FINGERPRINTS, IN_PROCESS_PROVIDERS)
+              for target in table.values()]
+    for name in named:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, name
+        if name.startswith("harness.") and spec.submodule_search_locations is not None:
+            init = Path(spec.origin or "")
+            assert init.read_text(encoding="utf-8").strip(), f"{name} is an empty package: name the module itself"
