@@ -86,7 +86,7 @@ def _load_plugin(entry: Any, what: str) -> None:
 @lru_cache(maxsize=1)
 def installed_entry_points() -> Any:
     """Every installed package's entry points, read once: each read scans every package's
-    metadata (~15 ms in an environment with a few hundred packages), and each registry needs it."""
+    metadata, which takes longer the more packages are installed, and each registry needs it."""
     from importlib.metadata import entry_points
 
     return entry_points()

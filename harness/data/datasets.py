@@ -29,7 +29,7 @@ class Dataset:
     test: ExampleList  # held until the run ends: compact
     train: list[Example]
     # every id the dataset holds (all splits, before `limit`): outputs recorded elsewhere (replay)
-    # are checked against it. A list, not a set: a set of 20,000 ids held 2 MiB for the whole run.
+    # are checked against it. A list, not a set: it is held for the whole run, and a list is far smaller.
     known_ids: list[str] = field(default_factory=list)
 
     def content_hash(self) -> str:

@@ -115,8 +115,8 @@ def per_query(facts: RunFacts, system: str, cost: SystemCost, mean_latency: floa
 
 
 def system_cost(facts: RunFacts, system: str, role: str | None) -> SystemCost:
-    # one pass, the timings in 8-byte arrays: lists of rows and floats cost ~4 MiB a system on a
-    # 100,000-sample run, at the end of it
+    # one pass, the timings in 8-byte arrays: lists of rows and float objects would take several
+    # times the memory per system, at the end of a long run
     totals, retrieval, generation, recorded = array("d"), array("d"), array("d"), array("d")
     answered = cached = with_tokens = tokens_in = tokens_out = 0
     for o in facts.outcomes.get(system, {}).values():

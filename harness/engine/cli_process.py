@@ -1,8 +1,8 @@
 """Garbage-collection shortcuts that only the `harness` command's own process takes.
 
 A run keeps many long-lived objects (the dataset, the plan, modules): every full collection
-walks them again, and the interpreter's teardown walks and frees them all once more, about a
-second on a 5,000-sample run. The command therefore
+walks them again, and the interpreter's teardown walks and frees them all once more, which
+delays the end of a large run. The command therefore
 - freezes the heap once the run is planned (`gc.freeze`: what exists then is never scanned
   again; reference counting still frees it), and
 - leaves with `os._exit` once every file is flushed and closed (`exit_now`), skipping teardown.

@@ -2,9 +2,10 @@
 run directory. Each returns located problems (`systems.x.model: ...`); `harness.engine.preflight`
 gathers them, so `validate` and `run` refuse the same suites the same way.
 
-Each check is here because what it catches otherwise passed pre-flight and failed later: an
-unknown provider failed every call, a misspelt metric in a gate rule only failed `harness gate`
-after the run, and an `--out` under a file was a traceback once the run had started.
+Each check is here because what it catches would otherwise pass pre-flight and fail later: an
+unknown provider would fail every call, a misspelt metric in a gate rule would only fail
+`harness gate` after the run, and an `--out` under a file would be a traceback once the run has
+started.
 """
 
 from __future__ import annotations

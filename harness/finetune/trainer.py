@@ -135,7 +135,8 @@ def target_loss(model: Any, ids: Any, mask: Any, labels: Any) -> Any:
     """Mean next-token loss on the target tokens, with the LM head run on those positions only.
 
     Gemma's vocabulary is 262k: the head on every position would cost more than the whole
-    transformer below it (and ~1 GB of logits per batch). Same value as HF's `labels=` loss.
+    transformer below it (and hold logits over the whole vocabulary for every position). Same
+    value as HF's `labels=` loss.
     """
     import torch.nn.functional as F
 

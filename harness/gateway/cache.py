@@ -2,7 +2,7 @@
 
 SQLite in WAL mode: safe against a kill mid-write, and shared by every run on the machine.
 New replies are written in batches (one transaction per `BATCH` replies or `BATCH_S` seconds,
-and on `flush`/`close`, at the end of every run and at exit): a transaction per reply cost more
+and on `flush`/`close`, at the end of every run and at exit): a transaction per reply costs more
 CPU than the rest of a scripted call. A kill loses at most the replies of the last second.
 """
 
@@ -84,7 +84,7 @@ class ResponseCache:
             for start in range(0, len(missing), 512):
                 batch = missing[start : start + 512]
                 # padded to a power of two with a repeated key: ten statement shapes at most, for
-                # SQLite's statement cache (each size its own statement held ~3 MiB on a long run)
+                # SQLite's statement cache (each size is a statement of its own, held for the whole run)
                 size = 1 << (len(batch) - 1).bit_length()
                 batch += [batch[-1]] * (size - len(batch))
                 marks = ",".join("?" * size)

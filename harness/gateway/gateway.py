@@ -110,8 +110,8 @@ class Gateway:
             }
         options.update(params.extra)
         if is_in_process(request.model):
-            # Our own providers, called directly: importing litellm costs seconds, and its
-            # per-call logging and pricing ~3 ms of CPU (a cap near 300 calls/s on one loop).
+            # Our own providers, called directly: importing litellm is slow, and its per-call
+            # logging and pricing would cap how many calls one event loop can make.
             return await direct_provider(request.model).complete(request.model, request.messages, options)
         litellm = load_litellm()
         return await litellm.acompletion(

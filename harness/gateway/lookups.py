@@ -2,7 +2,7 @@
 the same turn of the loop.
 
 A run served from the cache is CPU-bound: its workers each reach a lookup in turn, and a SQLite
-query per key (a read transaction, its locks, a statement) cost more than the rest of the hit.
+query per key (a read transaction, its locks, a statement) costs more than the rest of the hit.
 Each caller gets its own reply object, parsed from the stored JSON.
 """
 

@@ -1,7 +1,7 @@
 """In-process providers (`scripted/...`, `local/...`) and loading litellm once, with them registered.
 
 The gateway calls an in-process provider directly (`direct_provider`), without litellm: importing
-litellm costs seconds, and its per-call logging and pricing about 3 ms of CPU, neither of which
+litellm is slow, and its per-call logging and pricing cost CPU on every call, neither of which
 a scripted or local model needs. litellm is imported only for calls that go through it (hosted
 models); when it is, the same providers are registered with it (`IN_PROCESS_PROVIDERS`), so
 `litellm.completion(model="local/...")` works for anyone.

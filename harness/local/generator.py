@@ -65,7 +65,7 @@ def import_llama_cpp() -> Any:
     """Import llama_cpp, first asking OpenMP to sleep rather than spin while it waits.
 
     The llama.cpp wheel uses OpenMP; with spinning threads on a busy machine (tests or other
-    jobs in parallel) one 13-token prompt took 2-14 s instead of ~0.7 s. OpenMP reads the
+    jobs in parallel) even a short prompt takes many times longer. OpenMP reads the
     variable once, when it loads, so it is set before the import; set it yourself to override.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

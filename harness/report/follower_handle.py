@@ -21,8 +21,8 @@ _waiting: "ReportFollower | None" = None  # started ahead by the command, not ye
 
 def roles(reports: bool) -> tuple[str, ...]:
     """The followers a run needs: one writing its reports, one adding it to the run store. Two
-    processes, not one: on a 5,000-sample run served from the cache, a single follower doing both
-    ended 0.3-0.5 s after the run's summary (the store's inserts alone cost as much as the reports)."""
+    processes, not one: a single follower doing both would finish well after a fast run's summary
+    (the store's inserts alone cost as much as the reports)."""
     from harness.store.location import store_off
 
     return (*(["reports"] if reports else []), *([] if store_off() else ["store"]))

@@ -1,10 +1,10 @@
 """A helper process forked from the `harness` command, used like `subprocess.Popen`.
 
 The command's followers (harness.report.follower) need most of what the command itself imports:
-pydantic, the run's models. Started as new interpreters, each imported it all again (0.2 s of
-CPU each) while the command planned its run on the same two cores, and the run's first call
-came 0.1-0.2 s later. A forked child has those modules already. Only the command forks, before
-it starts any thread (a notebook or test process spawns a fresh interpreter instead).
+pydantic, the run's models. Started as new interpreters, each would import it all again while
+the command plans its run on the same cores, delaying the run's first call. A forked child has
+those modules already. Only the command forks, before it starts any thread (a notebook or test
+process spawns a fresh interpreter instead).
 """
 
 from __future__ import annotations

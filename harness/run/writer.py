@@ -2,7 +2,7 @@
 
 - `run.json` is replaced in one step (temp file + rename), so a reader never sees half of it.
 - `samples.jsonl` gets one line per finished (system, example). Inside an event loop the lines
-  are flushed once per turn of the loop (a write per sample cost more than its JSON on a cached
+  are flushed once per turn of the loop (a write per sample costs more than its JSON on a cached
   run), elsewhere at once: a kill loses at most the samples finished in the turn it interrupts,
   and a torn last line is cut on resume.
 - `run.lock` holds an exclusive OS lock (flock) for the writer's whole life. A second `run` or

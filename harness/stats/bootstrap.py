@@ -10,8 +10,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-# Resampling is done in blocks of at most this many drawn indices (2 MiB of them, and as much
-# for their values), so a run's summary needs no more memory on 100,000 samples than on 1,000.
+# Resampling is done in blocks of at most this many drawn indices (and as many drawn values),
+# so a run's summary needs no more memory on a large run than on a small one.
 # NumPy's generator gives the same stream whatever the block size, so the intervals do not
 # depend on it (tests/stats/test_stats.py checks that).
 BLOCK_CELLS = 262_144

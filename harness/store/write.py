@@ -200,8 +200,8 @@ def forget_rows(store: RunStore, run_id: str) -> None:
 
 def refresh_statistics(store: RunStore) -> None:
     """Planner statistics after a bulk insert. Without them PostgreSQL takes a fresh table for
-    empty and joins the filter's subqueries by nested loops: 1.7 s instead of 15 ms on a
-    10,000-sample run. SQLite's `PRAGMA optimize` does the same where it is worth it."""
+    empty and joins the filter's subqueries by nested loops, far slower once it has grown.
+    SQLite's `PRAGMA optimize` does the same where it is worth it."""
     from sqlalchemy import text
 
     from harness.store.schema import example_tags, examples, samples, scores
@@ -210,8 +210,8 @@ def refresh_statistics(store: RunStore) -> None:
         if store.engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE " + ", ".join(t.name for t in (scores, samples, examples, example_tags))))
         else:
-            # a sample of each index, not all of it: a full ANALYZE of a store with 665,000 score
-            # rows took 0.34 s, at the end of every run whose tables had grown enough
+            # a sample of each index, not all of it: a full ANALYZE of a large store is slow, and
+            # would run at the end of every run whose tables had grown enough
             connection.execute(text("PRAGMA analysis_limit=1000"))
             connection.execute(text("PRAGMA optimize"))
 

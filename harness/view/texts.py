@@ -1,8 +1,9 @@
 """The texts of a run (inputs, references, outputs, contexts, reasons), read from its directory.
 
 The store keeps scores, not texts; the side-by-side view and text search read the run directory
-through `RunView`, once per run (started in the background when a run's page opens), and keep its samples in memory (about 4x the size of
-samples.jsonl: parsing is what a first open costs, so nothing is parsed twice) with one
+through `RunView`, once per run (started in the background when a run's page opens), and keep
+its samples in memory (several times the size of samples.jsonl: parsing is what a first open
+costs, so nothing is parsed twice) with one
 lower-cased haystack per example for search. Runs are kept up to `KEEP_SAMPLES` samples in all
 (least recently used out); a run whose files changed (a resumed run) is read again.
 """
@@ -21,7 +22,7 @@ from harness.store.records import fingerprint
 
 _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-texts")
 KEEP_RUNS = 4
-KEEP_SAMPLES = 40_000  # about 300 MiB of parsed samples with retrieved contexts
+KEEP_SAMPLES = 40_000  # parsed samples (with retrieved contexts) kept across runs: bounds the memory held
 
 
 class RunDirectoryMissing(HarnessError):
