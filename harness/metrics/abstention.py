@@ -3,7 +3,9 @@
 - `declined_unanswerable`: on unanswerable examples, 1 when the system declined (higher is better).
 - `declined_answerable`: on answerable examples, 1 when it declined anyway (lower is better).
 
-Each is `undefined` where it does not apply, and on examples whose answerability is not known.
+With `name: strict` they are `strict_unanswerable` and `strict_answerable` (the default name is
+`declined`), so one suite can hold two variants. Each is `undefined` where it does not apply,
+and on examples whose answerability is not known.
 An example is unanswerable when it says so (`answerable: false`, or the `unanswerable` tag) or,
 with `empty_reference_unanswerable`, when its reference is an empty string (how public datasets
 such as SQuAD 2.0 store them); it is answerable when marked so or when it has a reference.
@@ -46,7 +48,6 @@ DEFAULT_PHRASES = [
     "unanswerable",
 ]
 FLAG_GLOSS = {"no_relevant_context": "the rag system found no context above min_score"}
-UNANSWERABLE, ANSWERABLE = "declined_unanswerable", "declined_answerable"
 _SPACE = re.compile(r"\s+")
 
 
@@ -57,6 +58,7 @@ def normalise_phrase(text: str) -> str:
 
 class AbstentionConfig(MetricConfig):
     type: Literal["abstention"]
+    name: str = Field("declined", description="Scores are <name>_unanswerable and <name>_answerable.")
     phrases: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PHRASES),
         description="Refusal phrases: an answer containing one (any case) is a decline. [] turns this off.",
@@ -92,20 +94,21 @@ class AbstentionConfig(MetricConfig):
 class Abstention(Metric):
     group = "abstention"
     bounded = True  # never waits; linear in the output
-    names = [UNANSWERABLE, ANSWERABLE]
 
     def __init__(self, config: AbstentionConfig, context: MetricContext | None = None):
         self.config = config
+        self.unanswerable, self.answerable = f"{config.name}_unanswerable", f"{config.name}_answerable"
+        self.names = [self.unanswerable, self.answerable]
 
     def info(self, name: str) -> MetricInfo:
-        return MetricInfo(higher_is_better=name == UNANSWERABLE, group="abstention")
+        return MetricInfo(higher_is_better=name == self.unanswerable, group="abstention")
 
     async def score(self, example: Example, response: Response) -> list[Score]:
         answerable, why = self.answerability(example)
         if answerable is None:
             return [Score.undefined(n, why) for n in self.names]
         declined, how = self.declined(response)
-        applies = ANSWERABLE if answerable else UNANSWERABLE
+        applies = self.answerable if answerable else self.unanswerable
         verdict = f"declined: {how}" if declined else f"answered: {how}"
         scores = {
             applies: Score(name=applies, value=float(declined), reason=verdict, detail={"declined": declined, "example": why})

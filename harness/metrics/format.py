@@ -53,10 +53,13 @@ def _read_detail(read: JsonRead) -> dict[str, Any]:
 class JsonValidConfig(MetricConfig):
     type: Literal["json_valid"]
     name: str = "json_valid"
-    allow_fenced: bool = Field(True, description="Accept JSON inside a ``` fence (recorded as extracted: fenced).")
+    allow_fenced: bool = Field(True, description="Accept JSON in a ``` or ~~~ fenced block (extracted: fenced).")
 
 
 class JsonValid(Metric):
+    """1 when the output (or, with allow_fenced, a fenced block) is strict JSON: see `extract` for
+    non-finite numbers (rejected) and integers past Python's 4300 digits (read, up to a bound)."""
+
     group = "format"
     bounded = True  # never waits; linear in the output
 
@@ -127,7 +130,10 @@ def default_draft(context: MetricContext | None) -> str | None:
 class JsonSchema(Metric):
     """1 when the output is JSON valid against the schema; else 0 with the failing path and message.
     `warnings` lists keywords of another draft in a schema without `$schema` (for pre-flight).
-    Its patterns are matched by `bounded_regex` within the scoring limit."""
+    Its patterns are matched by `bounded_regex` within the scoring limit. It validates the JSON that
+    `read_json` finds (the whole text, else the first fenced block that parses), not the first block
+    that validates: every format metric then judges the same answer, and an output offering several
+    candidates is not rewarded for one of them fitting."""
 
     group = "format"
     bounded = True

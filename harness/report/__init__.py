@@ -62,10 +62,16 @@ def write_html(data: Any, pages: Any, rendered: list[tuple[Path, str, bytes]], n
 
 def draw_charts(data: Any) -> tuple[list[tuple[Path, str, bytes]], str | None]:
     """The charts (path, title, SVG bytes), and the note the HTML shows above them."""
-    from harness.report.chart_files import charts_left_out, render_charts
+    from harness.report.chart_files import charts_left_out, render_charts, tag_charts_left_out
 
-    left = charts_left_out(data)
-    note = f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}." if left else None
+    left, tag_left = charts_left_out(data), tag_charts_left_out(data)
+    notes = []
+    if left:
+        notes.append(f"Bar charts cover the first quality metrics; {len(left)} more are in the tables: {', '.join(left)}.")
+    if tag_left:
+        notes.append(f"Tag charts cover the first quality metrics; {len(tag_left)} more are in the tables by tag: "
+                     f"{', '.join(tag_left)}.")
+    note = " ".join(notes) or None
     return render_charts(data, data.path / CHARTS_DIR), note
 
 

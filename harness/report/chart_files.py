@@ -10,6 +10,7 @@ from typing import Callable
 from harness.charts.svg import Chart
 from harness.report.charts import latency_parts, plot_latency, plot_metric, plot_tags, plot_tradeoff
 from harness.report.data import RunData
+from harness.report.tables import tag_metrics
 
 CHART_METRICS_LIMIT = 8
 TAG_CHARTS_LIMIT = 4
@@ -40,6 +41,12 @@ def planned_charts(data: RunData) -> list[tuple[str, str, Callable[[], Chart]]]:
 def charts_left_out(data: RunData) -> list[str]:
     """Quality metrics without a bar chart of their own (the tables show every metric)."""
     return data.main_metrics()[CHART_METRICS_LIMIT:]
+
+
+def tag_charts_left_out(data: RunData) -> list[str]:
+    """Metrics without a tag chart (later quality ones, lower-is-better ones): the tag tables show them."""
+    charted = data.main_metrics()[:TAG_CHARTS_LIMIT]
+    return [m for m in tag_metrics(data) if m not in charted] if data.tags() else []
 
 
 def render_charts(data: RunData, folder: Path) -> list[tuple[Path, str, bytes]]:

@@ -16,7 +16,7 @@ from typing import Any
 from harness.report.data import RunData, fmt
 from harness.charts.svg import figure_html
 from harness.report.tables import (BEST, SYSTEM_COLUMNS, direction_note, facts, metric_cell, notices, result_groups,
-                                   system_rows, tag_metrics, tag_table)
+                                   system_rows, tag_heading, tag_metrics, tag_table)
 from harness.types import MetricInfo
 
 NAV = [("results", "Results"), ("tags", "By tag"), ("charts", "Charts"), ("samples", "Samples")]
@@ -103,7 +103,7 @@ def _tags(data: RunData) -> str:
     for metric in tag_metrics(data):
         head, rows = tag_table(data, metric)
         cells = [[f"<td>{esc(r[0])}</td>"] + [f'<td class="num">{esc(c)}</td>' for c in r[1:]] for r in rows]
-        parts.append(f"<h3>{esc(metric)}</h3>" + _table(head, cells, raw=True))
+        parts.append(f"<h3>{esc(tag_heading(data, metric))}</h3>" + _table(head, cells, raw=True))
     return "".join(parts)
 
 

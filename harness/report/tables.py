@@ -140,8 +140,14 @@ def result_groups(data: RunData) -> list[tuple[str, list[str]]]:
 
 
 def tag_metrics(data: RunData) -> list[str]:
-    """Every quality metric gets its per-tag table: none is left out silently."""
-    return data.main_metrics()
+    """Every metric gets its per-tag table, quality first: none is left out silently (a wrongly
+    declined rate or a latency differs by tag as much as an accuracy does)."""
+    return data.main_metrics() + [m for m in data.metrics if data.lower_is_better(m)]
+
+
+def tag_heading(data: RunData, metric: str) -> str:
+    """The metric's name, with its direction where lower is better (the tables' default reading)."""
+    return f"{metric} (lower is better)" if data.lower_is_better(metric) else metric
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -185,7 +191,7 @@ def render_markdown(data: RunData, decision: str | None = None) -> str:
         lines.append("The dataset has no tags.")
     for metric in tag_metrics(data) if data.tags() else []:
         head, rows = tag_table(data, metric)
-        lines += [f"### {md(metric)}", "", "Mean per tag (examples per tag in brackets).", ""]
+        lines += [f"### {md(tag_heading(data, metric))}", "", "Mean per tag (examples per tag in brackets).", ""]
         lines += _table(head, [[md(c) for c in r] for r in rows])
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -126,3 +126,25 @@ def test_a_run_reports_both_rates(tmp_path: Path) -> None:
     assert table.loc["declined_unanswerable", "mean"] == 0.5 and table.loc["declined_unanswerable", "n"] == 2
     assert table.loc["declined_answerable", "mean"] == 0.5 and table.loc["declined_answerable", "n"] == 2
     assert table.loc["contains_answer", "n"] == 2 and table.loc["contains_answer", "n_undefined"] == 2
+
+
+def test_two_named_variants_in_one_suite(tmp_path: Path) -> None:
+    from harness import run_suite
+
+    rows = [{"id": "a1", "input": "capital of France?", "reference": "Paris"},
+            {"id": "u1", "input": "capital of Atlantis?", "reference": "", "answerable": False}]  # fmt: skip
+    suite = {
+        "name": "abstain2",
+        "dataset": {"inline": rows},
+        "scripted_models": {"bot": {"rules": [{"match": "Atlantis", "output": "I do not know."}], "default": "Paris"}},
+        "systems": {"bot": {"kind": "prompt", "model": "scripted/bot"}},
+        "metrics": ["abstention", {"type": "abstention", "name": "strict", "phrases": ["no idea"]}],
+    }
+    parsed = parse_suite(suite, base_dir=tmp_path)
+    assert [getattr(m, "name", None) for m in parsed.metrics] == ["declined", "strict"]
+    infos = metric_infos([Abstention(m) for m in parsed.metrics])  # type: ignore[arg-type]
+    assert infos["strict_unanswerable"].higher_is_better and not infos["strict_answerable"].higher_is_better
+    run = run_suite(write_suite(tmp_path, suite), out=tmp_path / "run", progress=False, reports=False)
+    table = run.summary.set_index("metric")
+    assert table.loc["declined_unanswerable", "mean"] == 1.0 and table.loc["strict_unanswerable", "mean"] == 0.0
+    assert table.loc["declined_answerable", "mean"] == 0.0 and table.loc["strict_answerable", "mean"] == 0.0

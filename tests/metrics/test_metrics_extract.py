@@ -68,3 +68,41 @@ def test_field_accuracy_rejects_non_finite_numbers_in_text_and_in_parsed_output(
 def test_answer_field_reads_strict_json() -> None:
     assert answer_text(Response(text='{"answer": "2 years"}'), "answer") == ("2 years", "json:answer")
     assert answer_text(Response(text='{"answer": "x", "p": NaN}'), "answer")[1] == "raw"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5e309"])
+def test_numbers_out_of_a_doubles_range_fail_like_infinity(number: str) -> None:
+    text = f'{{"confidence": {number}}}'
+    assert parse_json(text) == (None, None)
+    invalid = one(JsonValid(JsonValidConfig(type="json_valid")), Response(text=text))
+    assert invalid.value == 0.0 and number in invalid.reason and "not a finite number" in invalid.reason
+    assert find_json_object(f"see {text}") == (None, None)
+    assert read_json('{"small": 1e308}').value == {"small": 1e308}
+
+
+def test_long_integers_are_read_up_to_a_bound() -> None:
+    from harness.metrics.extract import MAX_INT_DIGITS, int_text
+
+    digits = "9" * 5000
+    valid = one(JsonValid(JsonValidConfig(type="json_valid")), Response(text=f'{{"n": -{digits}}}'))
+    assert valid.value == 1.0
+    assert int_text(read_json(f"[-{digits}]").value[0]) == f"-{digits}"
+    assert answer_text(Response(text=f'{{"answer": {digits}}}'), "answer") == (digits, "json:answer")
+    too_long = one(JsonValid(JsonValidConfig(type="json_valid")), Response(text="1" * (MAX_INT_DIGITS + 1)))
+    assert too_long.value == 0.0 and "number too large" in too_long.reason and "not valid" not in too_long.reason
+
+
+def test_tilde_and_longer_fences_follow_commonmark() -> None:
+    assert read_json('Answer:\n~~~json\n{"a": 1}\n~~~').value == {"a": 1}
+    assert read_json('~~~~\n{"a": 2}\n~~~\n~~~~').ok is False  # a shorter fence does not close it
+    assert read_json('````JSON\n{"a":\n```\n}\n````').ok is False  # the ``` line is content
+    assert read_json('  ~~~ json extra words\n  {"a":\n   3}\n  ~~~~~').value == {"a": 3}  # indent removed
+    assert read_json('```json\n{"a": 4}').value == {"a": 4}  # unclosed: runs to the end
+    assert read_json('```json\n{"a": 4}\n~~~').ok is False  # a tilde line does not close a backtick fence
+    assert read_json('~~~python\n{"a": 5}\n~~~\n```\n{"b": 6}\n```').value == {"b": 6}
+    assert read_json('```json `x`\n{"a": 7}\n```').ok is False  # a backtick in the info string: not a fence
+
+
+def test_fences_models_open_mid_line_are_still_read() -> None:
+    assert read_json('Sure! ```json\n{"a": 8}\n```').value == {"a": 8}
+    assert read_json('Here it is: ```{"a": 9}```').value == {"a": 9}

@@ -166,3 +166,13 @@ def test_nan_and_duplicates_in_json_schema() -> None:
     assert score(m, '{"confidence": Infinity}').value == 0.0
     dup = score(m, '{"confidence": 0.5, "confidence": 0.7}')
     assert dup.value == 1.0 and "duplicate keys" in dup.reason and dup.detail["duplicate_keys"] == ["$.confidence"]
+
+
+def test_the_first_block_that_parses_is_validated_not_the_first_that_validates() -> None:
+    metric = JsonSchema(JsonSchemaConfig(type="json_schema", schema={"required": ["answer"]}))
+    text = 'A sketch:\n```json\n{"draft": 1}\n```\nThe answer:\n~~~json\n{"answer": 2}\n~~~'
+    [score] = asyncio.run(metric.score(Example(id="e", input="q"), Response(text=text)))
+    assert score.value == 0.0 and score.detail["extracted"] == "fenced" and "answer" in score.reason
+    broken_first = 'A sketch:\n```json\n{"draft": 1,}\n```\nThe answer:\n~~~json\n{"answer": 2}\n~~~'
+    [score] = asyncio.run(metric.score(Example(id="e", input="q"), Response(text=broken_first)))
+    assert score.value == 1.0

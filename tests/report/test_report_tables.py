@@ -10,7 +10,7 @@ import pytest
 from harness.report import write_reports
 from harness.report.data import RunData
 from harness.report.tables import md, render_markdown
-from tests.report.test_report_data import make_run
+from tests.report.test_report_data import SYSTEMS, make_run, summary_csv
 
 
 @pytest.fixture
@@ -136,3 +136,26 @@ def test_every_metric_is_shown_in_the_tables_the_tag_section_and_the_console(tmp
     shown = out.getvalue()
     assert all(m[:13] in shown for m in metrics), shown
     assert by_tag.count("### quality_") == 12
+
+
+def test_lower_is_better_metrics_get_tag_tables_and_are_named_under_the_tag_charts(tmp_path):
+    from harness.report import draw_charts
+
+    run = make_run(tmp_path / "r")
+    rows = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for row in rows:  # plain wrongly declines e1 and e3; the others never do
+        declined = float(row["system"] == "plain" and row["example"]["id"] in ("e1", "e3"))
+        row["scores"]["declined_answerable"] = {"name": "declined_answerable", "value": declined, "status": "ok",
+                                                "reason": None, "detail": {}}
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "summary.csv").write_text(summary_csv(rows, list(SYSTEMS)))
+    header = json.loads((run / "run.json").read_text())
+    header["metric_info"] = {"declined_answerable": {"higher_is_better": False, "unit": None, "group": "abstention"}}
+    (run / "run.json").write_text(json.dumps(header))
+    data = RunData.load(run)
+    text = render_markdown(data)
+    declined = table(text, "### declined_answerable (lower is better)")
+    assert declined["plain"] == {"easy (2)": "0.5", "numeric (1)": "0", "hard (1)": "1", "(untagged) (1)": "0"}
+    assert "### latency_s (lower is better)" in text and "### exact_match\n" in text
+    _, note = draw_charts(data)
+    assert note is not None and "Tag charts" in note and "declined_answerable" in note and "latency_s" in note
