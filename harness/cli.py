@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness",
         description="Compare LLM approaches (prompt, few-shot, RAG, fine-tuned, hybrid) on your own data.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="print the harness version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = _command(sub, "run", "run a suite and write a run directory (its path is the last line printed)", _run)
@@ -93,6 +93,17 @@ PLUGGED_COMMANDS = [
     ("runs", "harness.store.cli"),
     ("view", "harness.view.cli"),
 ]
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, reading the package metadata only when asked (every command builds the parser)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
