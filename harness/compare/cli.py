@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.compare.compare import CompareSettings, compare
     from harness.compare.render import comparison_markdown, to_json
     from harness.errors import HarnessError
+    from harness.run.view import duplicates_message
 
     if not 0 < args.alpha < 1:
         raise HarnessError("--alpha must be between 0 and 1")
@@ -34,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
         if side.kind == "run" and side.status != "complete":
             print(f"warning: {side.source} is {side.status}, not complete", file=sys.stderr)
         if side.duplicates:
-            print(f"warning: {side.source}: samples.jsonl holds {side.duplicates} duplicate (system, example) "
-                  "sample(s), written by two processes at once; the first of each is compared", file=sys.stderr)
+            print(f"warning: {side.source}: {duplicates_message(side.duplicates)}", file=sys.stderr)
     comparison = compare(base, new, CompareSettings(permutations=args.permutations, alpha=args.alpha, seed=args.seed))
     text = to_json(comparison.to_dict()) if args.format == "json" else comparison_markdown(comparison)
     if args.out:

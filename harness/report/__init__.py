@@ -30,8 +30,8 @@ def write_reports(run_dir: str | Path, *, charts: bool = True, warn: Callable[[s
         return writers[0].add
 
     data = RunData.load(run_dir, visit=pages_in_same_pass, decision=True)
-    if data.duplicates and warn is not None:
-        warn(data.header.warnings[-1])
+    if data.duplicates_warning and warn is not None:
+        warn(data.duplicates_warning)
     pages = writers[0].close() if writers else write_sample_pages(data, data.rows(), data.path)
     decision = report_decision(data, charts=charts, href=pages.href)
     written = [write_markdown(data, decision)]

@@ -135,7 +135,7 @@ class RunData:
     header: RunHeader
     summary: list[dict[str, Any]]
     stats: SampleStats = field(default_factory=SampleStats)
-    duplicates: int = 0  # pairs written twice in samples.jsonl (the first of each is used)
+    duplicates_warning: str | None = None  # samples.jsonl holds pairs written twice (the first of each is used)
     _cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     _systems: list[str] = field(default_factory=list, repr=False)
 
@@ -161,7 +161,7 @@ class RunData:
             data.summary = [row.model_dump() for row in view.compute_summary()]
         if message := view.duplicates_message():
             data.header.warnings = [*data.header.warnings, message]  # shown by the reports, not saved
-        data.duplicates = view.duplicates
+        data.duplicates_warning = message
         data.__post_init__()
         return data
 

@@ -104,12 +104,7 @@ class RunView:
 
     def duplicates_message(self) -> str | None:
         """What a reader of this run must be told when a pair was written twice (None if none was)."""
-        if not self.duplicates:
-            return None
-        return (
-            f"{SAMPLES} holds {self.duplicates} duplicate (system, example) sample(s), written by two "
-            "processes at once; the first of each is used, but the run's counts may not be what was planned"
-        )
+        return duplicates_message(self.duplicates) if self.duplicates else None
 
     def count_duplicates(self) -> int:
         """Pairs written more than once (reads the file if it was not read yet)."""
@@ -153,3 +148,11 @@ class RunView:
                 "Run the suite again into a new directory",
                 where=str(self.path),
             )
+
+
+def duplicates_message(count: int) -> str:
+    """The warning for a run whose samples hold `count` pairs written twice."""
+    return (
+        f"{SAMPLES} holds {count} duplicate (system, example) sample(s), written by two processes at "
+        "once; the first of each is used, but the run's counts may not be what was planned"
+    )
